@@ -1,0 +1,77 @@
+"""The ``monai-mammo`` console command.
+
+Sub-commands:
+    ``phantom``  write synthetic DICOM MG mammograms with lesion masks and a datalist.
+    ``prepare``  turn a public data set (CBIS-DDSM, VinDr-Mammo, INbreast, mini-MIAS, RSNA, CMMD) into a
+                 MONAI datalist with patient-level splits.
+
+Heavy imports happen inside each sub-command so that ``monai-mammo --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _phantom(args: argparse.Namespace) -> int:
+    from monai_mammo.data.phantom import write_phantom_dataset
+
+    datalist = write_phantom_dataset(
+        args.out, n_images=args.n, shape=(args.rows, args.cols), seed=args.seed
+    )
+    print(f"wrote {args.n} phantom mammograms and their datalist to {datalist}")
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from monai_mammo.data.datasets import prepare_dataset
+
+    out = prepare_dataset(
+        args.name,
+        root=args.root,
+        out=args.out,
+        seed=args.seed,
+        cache_dir=args.cache,
+        size=tuple(args.size) if args.size else None,
+        workers=args.workers,
+    )
+    print(f"wrote datalist {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``monai-mammo`` (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(prog="monai-mammo", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    phantom = sub.add_parser("phantom", help="write synthetic DICOM MG mammograms, masks and a datalist")
+    phantom.add_argument("--out", type=Path, required=True, help="output folder")
+    phantom.add_argument("--n", type=int, default=4, help="number of images (default 4)")
+    phantom.add_argument("--rows", type=int, default=512, help="image rows (default 512)")
+    phantom.add_argument("--cols", type=int, default=416, help="image columns (default 416)")
+    phantom.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    phantom.set_defaults(func=_phantom)
+
+    prepare = sub.add_parser("prepare", help="import a public data set into a MONAI datalist")
+    prepare.add_argument("name", help="cbis_ddsm | vindr | inbreast | mini_mias | rsna | cmmd")
+    prepare.add_argument("--root", type=Path, required=True, help="the data set's folder as downloaded")
+    prepare.add_argument("--out", type=Path, required=True, help="datalist JSON to write")
+    prepare.add_argument("--seed", type=int, default=0, help="split seed (default 0)")
+    prepare.add_argument("--cache", type=Path, default=None, help="decode/preprocess once into this folder")
+    prepare.add_argument("--size", type=int, nargs=2, metavar=("ROWS", "COLS"), help="cache image size")
+    prepare.add_argument("--workers", type=int, default=2, help="parallel cache workers (default 2)")
+    prepare.set_defaults(func=_prepare)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``monai-mammo``; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

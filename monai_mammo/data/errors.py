@@ -1,0 +1,67 @@
+"""Typed errors for unreadable or unsuitable mammogram files.
+
+Every error names the file, the cause and, where there is one, the fix (``str(err)`` reads as one
+sentence for each). They subclass :class:`MammoReadError`, itself a ``ValueError``, so a batch job can
+catch that one type, record the failure and go on with the next file.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class MammoReadError(ValueError):
+    """A mammogram file could not be read or is not a usable mammogram.
+
+    Args:
+        filename: the file that failed.
+        cause: what is wrong with it.
+        fix: what the user can do about it (optional).
+    """
+
+    def __init__(self, filename: str | PathLike[str], cause: str, fix: str | None = None) -> None:
+        self.filename = str(filename)
+        self.cause = cause
+        self.fix = fix
+        message = f"{self.filename}: {cause}"
+        if fix:
+            message += f" Fix: {fix}"
+        super().__init__(message)
+
+    def __reduce__(self):  # keep the error picklable across DataLoader workers
+        return (type(self), (self.filename, self.cause, self.fix))
+
+
+class NotDicomError(MammoReadError):
+    """The file is not a DICOM file (no preamble/``DICM`` marker and no parseable dataset)."""
+
+
+class TruncatedFileError(MammoReadError):
+    """The file ends before its declared content (pixel data or header) is complete."""
+
+
+class NoPixelDataError(MammoReadError):
+    """The DICOM dataset carries no Pixel Data element (e.g. a structured report or a header-only file)."""
+
+
+class UnsupportedImageError(MammoReadError):
+    """The image is not a single grey-scale 2D frame (colour, multi-frame, absurd size, bad bit depth)."""
+
+
+class MissingCodecError(MammoReadError):
+    """The transfer syntax needs a decoder that is not installed (the fix names the extra to install)."""
+
+
+class ImageTooLargeError(UnsupportedImageError):
+    """The declared image size exceeds the configured limit; refused before any pixel allocation."""
+
+
+__all__ = [
+    "ImageTooLargeError",
+    "MammoReadError",
+    "MissingCodecError",
+    "NoPixelDataError",
+    "NotDicomError",
+    "TruncatedFileError",
+    "UnsupportedImageError",
+]
