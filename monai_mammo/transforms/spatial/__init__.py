@@ -1,0 +1,51 @@
+"""Spatial mammography transforms: canonical laterality, breast/pectoral masks, crop, lesion patches."""
+
+from __future__ import annotations
+
+from monai_mammo.transforms.spatial.array import (
+    BreastMask,
+    CanonicalLaterality,
+    CropBreast,
+    LateralityDecision,
+    PectoralMask,
+)
+from monai_mammo.transforms.spatial.dictionary import (
+    BreastMaskD,
+    BreastMaskd,
+    BreastMaskDict,
+    CanonicalLateralityD,
+    CanonicalLateralityd,
+    CanonicalLateralityDict,
+    CropBreastD,
+    CropBreastd,
+    CropBreastDict,
+    PectoralMaskD,
+    PectoralMaskd,
+    PectoralMaskDict,
+    RandLesionPatchD,
+    RandLesionPatchd,
+    RandLesionPatchDict,
+)
+
+__all__ = [
+    "BreastMask",
+    "BreastMaskD",
+    "BreastMaskDict",
+    "BreastMaskd",
+    "CanonicalLaterality",
+    "CanonicalLateralityD",
+    "CanonicalLateralityDict",
+    "CanonicalLateralityd",
+    "CropBreast",
+    "CropBreastD",
+    "CropBreastDict",
+    "CropBreastd",
+    "LateralityDecision",
+    "PectoralMask",
+    "PectoralMaskD",
+    "PectoralMaskDict",
+    "PectoralMaskd",
+    "RandLesionPatchD",
+    "RandLesionPatchDict",
+    "RandLesionPatchd",
+]

@@ -1,0 +1,419 @@
+"""Spatial mammography transforms (array versions): canonical laterality, breast/pectoral masks, crop.
+
+Images are channel-first 2D ``(C, H, W)`` (``(1, H, W)`` from ``monai_mammo``'s readers), numpy or
+torch, on any device. Geometric transforms are invertible (``inverse()`` / ``Invertd``) and return a
+``MetaTensor`` (``torch.Tensor`` when metadata tracking is off), like MONAI's spatial transforms.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from monai.config import DtypeLike, NdarrayOrTensor
+from monai.data.meta_obj import get_track_meta
+from monai.data.meta_tensor import MetaTensor
+from monai.transforms import CropForeground, Flip, InvertibleTransform, Transform
+from monai.transforms.inverse import TraceKeys
+from monai.utils import TransformBackends, convert_to_dst_type, convert_to_tensor
+
+from monai_mammo.transforms.breast_region import (
+    BreastGrid,
+    breast_grid,
+    breast_mask_on_grid,
+    chest_wall_score,
+    pectoral_mask_on_grid,
+    upsample_grid_mask,
+)
+from monai_mammo.transforms.checks import check_image_2d
+from monai_mammo.utils.enums import Laterality, MammoMetaKey, ViewPosition
+
+__all__ = ["BreastMask", "CanonicalLaterality", "CropBreast", "LateralityDecision", "PectoralMask"]
+
+
+def _meta(img: Any) -> dict:
+    return img.meta if isinstance(img, MetaTensor) else {}
+
+
+def _as_torch(img: NdarrayOrTensor) -> torch.Tensor:
+    return img if isinstance(img, torch.Tensor) else torch.as_tensor(np.ascontiguousarray(img))
+
+
+class BreastMask(Transform):
+    """Breast foreground mask of a mammogram, robust to labels, markers, noisy backgrounds and dense breasts.
+
+    The mask is computed on a block-averaged grid whose longest side is at most ``grid_size`` cells (see
+    :func:`~monai_mammo.transforms.breast_region.breast_mask_on_grid` for the steps) and brought back to
+    full resolution, so a full-field image costs one averaging pass and one upsampling pass. The breast
+    must be brighter than the background (MONOCHROME2, as ``monai_mammo``'s readers return it).
+
+    Args:
+        grid_size: longest side of the grid the mask is computed on.
+        threshold_fraction: threshold position between background level and Otsu's threshold
+            (lower keeps more of the faint skin line).
+        median_size: median filter size on the grid.
+        open_iterations: opening iterations on the grid (cuts thin bridges to labels).
+        fill_holes: fill holes inside the mask.
+        dtype: output dtype (``uint8`` 0/1 by default; ``bool`` also works).
+
+    Returns (``__call__``):
+        a ``(1, H, W)`` mask of the same container type as the input (numpy, torch or ``MetaTensor``
+        with the image's metadata and applied operations, so it can be inverted like the image).
+
+    Raises:
+        ValueError/TypeError: for an input that is not a real-valued ``(C, H, W)`` array, or holds NaN.
+    """
+
+    backend = [TransformBackends.TORCH, TransformBackends.NUMPY]
+
+    def __init__(
+        self,
+        grid_size: int = 256,
+        threshold_fraction: float = 0.3,
+        median_size: int = 3,
+        open_iterations: int = 2,
+        fill_holes: bool = True,
+        dtype: DtypeLike | torch.dtype = torch.uint8,
+    ) -> None:
+        if not 0.0 <= threshold_fraction <= 1.0:
+            raise ValueError(f"threshold_fraction must be in [0, 1], got {threshold_fraction}.")
+        self.grid_size = grid_size
+        self.threshold_fraction = threshold_fraction
+        self.median_size = median_size
+        self.open_iterations = open_iterations
+        self.fill_holes = fill_holes
+        self.dtype = dtype
+
+    def on_grid(self, img: NdarrayOrTensor) -> tuple[BreastGrid, np.ndarray]:
+        """The coarse grid of ``img`` and the boolean breast mask on it (no full-resolution pass)."""
+        check_image_2d(img, type(self).__name__, channels=None)
+        grid = breast_grid(_as_torch(img), self.grid_size)
+        mask = breast_mask_on_grid(
+            grid.values,
+            threshold_fraction=self.threshold_fraction,
+            median_size=self.median_size,
+            open_iterations=self.open_iterations,
+            fill_holes=self.fill_holes,
+        )
+        return grid, mask
+
+    def __call__(self, img: NdarrayOrTensor) -> NdarrayOrTensor:
+        """Compute the ``(1, H, W)`` mask of ``img`` (``(C, H, W)``)."""
+        grid, mask = self.on_grid(img)
+        device = img.device if isinstance(img, torch.Tensor) else "cpu"
+        full = upsample_grid_mask(mask, grid.factor, grid.shape, device=device)[None]
+        return convert_to_dst_type(full, img, dtype=self.dtype)[0]
+
+
+@dataclass
+class LateralityDecision:
+    """What :class:`CanonicalLaterality` decided for one image.
+
+    Attributes:
+        flip: whether the image is mirrored left-right.
+        laterality: the breast's laterality (metadata, or inferred from the image if unknown).
+        source: ``"metadata"`` (or the ``laterality`` argument) or ``"image"``.
+        score: the image evidence for the chest wall side (positive: left), ``nan`` if not computed.
+        contradiction: the metadata was overruled by strong image evidence.
+    """
+
+    flip: bool
+    laterality: Laterality
+    source: str
+    score: float
+    contradiction: bool = False
+
+
+class CanonicalLaterality(InvertibleTransform):
+    """Mirror right breasts so that every breast has its chest wall on the LEFT (nipple pointing right).
+
+    Decision rule (``decide``), with ``s`` the image evidence of
+    :func:`~monai_mammo.transforms.breast_region.chest_wall_score` (positive: chest wall on the left):
+
+    1. The laterality comes from the ``laterality`` argument, else from the ``MetaTensor`` metadata key
+       ``"laterality"`` (``L``/``R``/``UNKNOWN``, filled by the readers).
+    2. Known laterality and ``trust_metadata``: a right breast is flipped, a left one is not, unless the image
+       strongly contradicts the metadata (``s`` of the opposite sign and ``|s| >= override_threshold``;
+       e.g. an image stored mirrored): then the image wins, a warning is issued, and the metadata laterality
+       is kept (the image says where the chest wall is, not which breast it is). ``override_threshold=None``
+       never looks at the image.
+    3. Unknown laterality, or ``trust_metadata=False``: the image decides (flip when ``s < 0``). An unknown
+       laterality is then filled in the metadata from the image (chest wall on the left: ``L``, the
+       standard display orientation), with ``"laterality_source" = "image"``.
+
+    The decision is recorded in the applied operations, so ``inverse`` (and ``Invertd``) mirrors back
+    exactly; ``MetaTensor`` affines are updated as by MONAI's ``Flip``.
+
+    Args:
+        trust_metadata: use the metadata laterality when known (see the rule above).
+        override_threshold: image evidence needed to overrule the metadata; ``None``: never.
+        grid_size: grid size of the breast mask used for the image evidence.
+        edge_fraction: fraction of the breast's width compared on each side for the evidence.
+        threshold_fraction: breast-mask threshold (see :class:`BreastMask`).
+
+    Raises:
+        ValueError/TypeError: for an input that is not a ``(C, H, W)`` array.
+    """
+
+    backend = [TransformBackends.TORCH]
+
+    def __init__(
+        self,
+        trust_metadata: bool = True,
+        override_threshold: float | None = 0.3,
+        grid_size: int = 256,
+        edge_fraction: float = 0.1,
+        threshold_fraction: float = 0.3,
+    ) -> None:
+        if override_threshold is not None and not 0.0 < override_threshold <= 1.0:
+            raise ValueError(f"override_threshold must be in (0, 1] or None, got {override_threshold}.")
+        self.trust_metadata = trust_metadata
+        self.override_threshold = override_threshold
+        self.edge_fraction = edge_fraction
+        self.masker = BreastMask(grid_size=grid_size, threshold_fraction=threshold_fraction)
+        self.flipper = Flip(spatial_axis=1)
+
+    def image_score(self, img: NdarrayOrTensor, mask: NdarrayOrTensor | None = None) -> float:
+        """The chest-wall evidence of ``img`` (from ``mask`` if given, else from a computed breast mask)."""
+        if mask is not None:
+            check_image_2d(mask, f"{type(self).__name__} (mask)", channels=1, real=False)
+            grid_mask = breast_grid(_as_torch(mask).float(), self.masker.grid_size).values > 0.5
+        else:
+            _, grid_mask = self.masker.on_grid(img)
+        return chest_wall_score(grid_mask, self.edge_fraction)
+
+    def decide(
+        self,
+        img: NdarrayOrTensor,
+        laterality: str | Laterality | None = None,
+        mask: NdarrayOrTensor | None = None,
+    ) -> LateralityDecision:
+        """Decide whether ``img`` must be flipped (see the class docstring for the rule).
+
+        Args:
+            img: ``(C, H, W)`` image.
+            laterality: overrides the metadata laterality when given.
+            mask: an optional breast mask of ``img`` (saves computing one).
+        """
+        name = type(self).__name__
+        check_image_2d(img, name, channels=None)
+        given = laterality if laterality is not None else _meta(img).get(MammoMetaKey.LATERALITY.value)
+        lat = Laterality.parse(given)
+        if lat != Laterality.UNKNOWN and self.trust_metadata:
+            if self.override_threshold is None:
+                return LateralityDecision(lat == Laterality.RIGHT, lat, "metadata", math.nan)
+            score = self.image_score(img, mask)
+            expected = 1.0 if lat == Laterality.LEFT else -1.0
+            if score * expected < 0 and abs(score) >= self.override_threshold:
+                side = "left" if score > 0 else "right"
+                warnings.warn(
+                    f"{name}: metadata laterality {lat.value} but the chest wall is on the {side} of the "
+                    f"image (evidence {score:+.2f}); following the image.",
+                    stacklevel=2,
+                )
+                return LateralityDecision(score < 0, lat, "image", score, contradiction=True)
+            return LateralityDecision(lat == Laterality.RIGHT, lat, "metadata", score)
+        score = self.image_score(img, mask)
+        inferred = Laterality.LEFT if score >= 0 else Laterality.RIGHT
+        return LateralityDecision(score < 0, lat if lat != Laterality.UNKNOWN else inferred, "image", score)
+
+    def apply(self, img: NdarrayOrTensor, decision: LateralityDecision) -> torch.Tensor:
+        """Apply a decision (from :meth:`decide`) to ``img`` and record it for :meth:`inverse`."""
+        check_image_2d(img, type(self).__name__, channels=None, real=False)
+        out = convert_to_tensor(img, track_meta=get_track_meta())
+        if decision.flip:
+            with self.flipper.trace_transform(False):
+                out = self.flipper(out)
+        if isinstance(out, MetaTensor):
+            key = MammoMetaKey.LATERALITY.value
+            if Laterality.parse(out.meta.get(key)) == Laterality.UNKNOWN and decision.source == "image":
+                out.meta[key] = decision.laterality.value
+                out.meta[MammoMetaKey.LATERALITY_SOURCE.value] = "image"
+        info = {
+            "flipped": bool(decision.flip),
+            "laterality": decision.laterality.value,
+            "source": decision.source,
+            "score": float(decision.score),
+        }
+        self.push_transform(out, extra_info=info)
+        return out
+
+    def __call__(
+        self,
+        img: NdarrayOrTensor,
+        laterality: str | Laterality | None = None,
+        mask: NdarrayOrTensor | None = None,
+    ) -> torch.Tensor:
+        """Flip ``img`` to the canonical orientation if needed.
+
+        Args:
+            img: ``(C, H, W)`` image (numpy, torch or ``MetaTensor``).
+            laterality: overrides the metadata laterality.
+            mask: optional breast mask of ``img`` for the image evidence.
+        """
+        return self.apply(img, self.decide(img, laterality, mask))
+
+    def inverse(self, data: torch.Tensor) -> torch.Tensor:
+        """Mirror back if the forward call flipped (pops the recorded operation)."""
+        transform = self.pop_transform(data)
+        if transform[TraceKeys.EXTRA_INFO]["flipped"]:
+            with self.flipper.trace_transform(False):
+                data = self.flipper(data)
+        return data
+
+
+class CropBreast(CropForeground):
+    """Crop to the bounding box of the breast mask plus a margin; invertible (pads back with zeros).
+
+    Built on MONAI's ``CropForeground`` (same bounding-box, ``k_divisible`` and inverse machinery); the box
+    comes from a breast mask passed to the call (e.g. from :class:`BreastMask`), or computed from the image
+    when none is given. An empty mask keeps the whole image (with a warning).
+
+    Args:
+        margin: pixels added on every side of the box (per spatial axis if a sequence).
+        k_divisible: make the cropped size divisible by ``k``.
+        allow_smaller: stop the box at the image edges (``True``) or pad beyond them (``False``).
+        mask_fn: how to compute a mask when none is given (default ``BreastMask()``).
+        mode: padding mode when the box extends beyond the image (``allow_smaller=False``).
+        lazy: MONAI lazy resampling flag.
+        pad_kwargs: other arguments of the padding function.
+
+    Raises:
+        ValueError/TypeError: for an image or mask that is not a ``(C, H, W)`` array, or shapes that differ.
+    """
+
+    def __init__(
+        self,
+        margin: Sequence[int] | int = 16,
+        k_divisible: Sequence[int] | int = 1,
+        allow_smaller: bool = True,
+        mask_fn: BreastMask | None = None,
+        mode: str = "constant",
+        lazy: bool = False,
+        **pad_kwargs: Any,
+    ) -> None:
+        super().__init__(
+            margin=margin,
+            allow_smaller=allow_smaller,
+            k_divisible=k_divisible,
+            mode=mode,
+            lazy=lazy,
+            **pad_kwargs,
+        )
+        self.mask_fn = mask_fn if mask_fn is not None else BreastMask()
+
+    def compute_bounding_box(self, img: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Box ``(start, end)`` of the mask ``img``'s positive pixels plus margin; whole image if empty."""
+        check_image_2d(img, f"{type(self).__name__} (mask)", channels=None, real=False)
+        if not bool((_as_torch(img) > 0).any()):
+            warnings.warn(
+                f"{type(self).__name__}: the breast mask is empty; keeping the whole image.", stacklevel=2
+            )
+            return np.zeros(2, dtype=np.int64), np.asarray(img.shape[1:], dtype=np.int64)
+        start, end = super().compute_bounding_box(img)
+        return np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
+
+    def __call__(  # type: ignore[override]
+        self,
+        img: NdarrayOrTensor,
+        mask: NdarrayOrTensor | None = None,
+        mode: str | None = None,
+        lazy: bool | None = None,
+        **pad_kwargs: Any,
+    ) -> torch.Tensor:
+        """Crop ``img`` (``(C, H, W)``) to the breast of ``mask`` (``(1, H, W)``; computed if ``None``)."""
+        name = type(self).__name__
+        check_image_2d(img, name, channels=None, real=False)
+        if mask is None:
+            mask = self.mask_fn(img)
+        if tuple(mask.shape[1:]) != tuple(img.shape[1:]):
+            raise ValueError(
+                f"{name}: mask shape {tuple(mask.shape)} does not match image shape {tuple(img.shape)}."
+            )
+        box_start, box_end = self.compute_bounding_box(mask)  # type: ignore[arg-type]
+        lazy_ = self.lazy if lazy is None else lazy
+        img_t = convert_to_tensor(img, track_meta=get_track_meta())
+        return self.crop_pad(img_t, box_start, box_end, mode, lazy=lazy_, **pad_kwargs)
+
+
+class PectoralMask(Transform):
+    """Pectoral-muscle mask of MLO views (empty for other views); heuristic, see ``pectoral_mask_on_grid``.
+
+    The view comes from the ``view`` argument or the metadata key ``"view_position"``; views not in
+    ``views`` (e.g. CC) give an empty mask; an unknown view is processed when ``process_unknown_view``.
+    The chest-wall side is ``"left"`` (after :class:`CanonicalLaterality`), ``"right"``, or ``"auto"``
+    (from the breast mask, see :func:`~monai_mammo.transforms.breast_region.chest_wall_score`).
+
+    Args:
+        views: views that show the pectoral muscle.
+        process_unknown_view: also process images whose view is unknown.
+        chest_wall: ``"left"``, ``"right"`` or ``"auto"``.
+        grid_size: grid size the mask is computed on.
+        dtype: output dtype.
+
+    Returns (``__call__``):
+        a ``(1, H, W)`` mask of the same container type as the image.
+
+    Raises:
+        ValueError/TypeError: for inputs that are not ``(C, H, W)`` arrays or a bad ``chest_wall``.
+    """
+
+    backend = [TransformBackends.TORCH, TransformBackends.NUMPY]
+
+    def __init__(
+        self,
+        views: Sequence[str | ViewPosition] = ("MLO", "ML", "LM", "LMO", "SIO"),
+        process_unknown_view: bool = True,
+        chest_wall: str = "auto",
+        grid_size: int = 256,
+        dtype: DtypeLike | torch.dtype = torch.uint8,
+    ) -> None:
+        if chest_wall not in ("left", "right", "auto"):
+            raise ValueError(f"chest_wall must be 'left', 'right' or 'auto', got {chest_wall!r}.")
+        self.views = {ViewPosition.parse(v) for v in views}
+        self.process_unknown_view = process_unknown_view
+        self.chest_wall = chest_wall
+        self.masker = BreastMask(grid_size=grid_size)
+        self.dtype = dtype
+
+    def __call__(
+        self,
+        img: NdarrayOrTensor,
+        mask: NdarrayOrTensor | None = None,
+        view: str | ViewPosition | None = None,
+        chest_wall: str | None = None,
+    ) -> NdarrayOrTensor:
+        """Compute the pectoral mask of ``img`` (optionally with its breast ``mask``)."""
+        name = type(self).__name__
+        check_image_2d(img, name, channels=None)
+        side = chest_wall or self.chest_wall
+        if side not in ("left", "right", "auto"):
+            raise ValueError(f"{name}: chest_wall must be 'left', 'right' or 'auto', got {side!r}.")
+        vp = ViewPosition.parse(view if view is not None else _meta(img).get(MammoMetaKey.VIEW.value))
+        device = img.device if isinstance(img, torch.Tensor) else "cpu"
+        shape = (int(img.shape[-2]), int(img.shape[-1]))
+        wanted = vp in self.views or (vp == ViewPosition.UNKNOWN and self.process_unknown_view)
+        if not wanted:
+            empty = torch.zeros((1, *shape), dtype=torch.bool, device=device)
+            return convert_to_dst_type(empty, img, dtype=self.dtype)[0]
+        grid = breast_grid(_as_torch(img), self.masker.grid_size)
+        if mask is not None:
+            check_image_2d(mask, f"{name} (mask)", channels=1, real=False)
+            if tuple(mask.shape[1:]) != shape:
+                raise ValueError(
+                    f"{name}: mask shape {tuple(mask.shape)} does not match image shape {tuple(img.shape)}."
+                )
+            grid_mask = breast_grid(_as_torch(mask).float(), self.masker.grid_size).values > 0.5
+        else:
+            grid_mask = breast_mask_on_grid(grid.values, threshold_fraction=self.masker.threshold_fraction)
+        left = chest_wall_score(grid_mask) >= 0 if side == "auto" else side == "left"
+        muscle = pectoral_mask_on_grid(grid.values, grid_mask, chest_wall_left=left)
+        full = upsample_grid_mask(muscle, grid.factor, grid.shape, device=device)[None]
+        if mask is not None:
+            full &= _as_torch(mask).to(device) > 0
+        return convert_to_dst_type(full, img, dtype=self.dtype)[0]
