@@ -1,0 +1,33 @@
+"""Mammogram readers, metadata helpers and typed read errors (``monai_mammo.data``)."""
+
+from __future__ import annotations
+
+from monai_mammo.data.dicom_reader import MammoDicomReader
+from monai_mammo.data.errors import (
+    ImageTooLargeError,
+    MammoReadError,
+    MissingCodecError,
+    NoPixelDataError,
+    NotDicomError,
+    TruncatedFileError,
+    UnsupportedImageError,
+)
+from monai_mammo.data.image_reader import MammoImageReader
+from monai_mammo.data.mammo_meta import laterality_from_image, laterality_from_text, view_from_text
+from monai_mammo.data.nifti_reader import MammoNiftiReader
+
+__all__ = [
+    "ImageTooLargeError",
+    "MammoDicomReader",
+    "MammoImageReader",
+    "MammoNiftiReader",
+    "MammoReadError",
+    "MissingCodecError",
+    "NoPixelDataError",
+    "NotDicomError",
+    "TruncatedFileError",
+    "UnsupportedImageError",
+    "laterality_from_image",
+    "laterality_from_text",
+    "view_from_text",
+]

@@ -1,0 +1,716 @@
+"""``MammoDicomReader``: a MONAI ``ImageReader`` for full-field digital mammograms (DICOM MG, DX, SC).
+
+What it does that MONAI's ``PydicomReader`` does not, for a mammogram:
+
+- returns the image the way a radiologist sees it: channel-first ``(1, Rows, Columns)`` (no transpose),
+  dense tissue bright (MONOCHROME1 inverted), Rescale Slope/Intercept (or a Modality LUT) applied, then
+  the file's own VOI (a VOI LUT Sequence table, or Window Center/Width with the LINEAR, LINEAR_EXACT or
+  SIGMOID function) mapping it to [0, 1] (``voi=VoiMode.WINDOW``), or the raw modality values
+  (``VoiMode.RAW``), or a min-max scaling (``VoiMode.FULL_RANGE``);
+- masks unused high bits (Bits Stored < Bits Allocated, e.g. overlays in bits 12-15) and sign-extends
+  signed data;
+- fills small, collatable metadata: every :class:`~monai_mammo.utils.enums.MammoMetaKey` (laterality with
+  its source, view, pixel spacing, presentation intent, manufacturer, photometric interpretation, applied
+  VOI mode, bits stored), a 3x3 affine ``diag(row_mm, column_mm, 1)`` and a few scalar DICOM tags, and no
+  Pixel Data copy;
+- raises the typed errors of :mod:`monai_mammo.data.errors` naming the file, the cause and the fix.
+
+Compressed transfer syntaxes are decoded by pydicom's plugins: RLE natively, JPEG lossless, JPEG-LS and
+JPEG 2000 with ``pylibjpeg`` + ``pylibjpeg-libjpeg``/``-openjpeg``/``-rle`` (the ``monai_mammo[dicom]``
+extra) or ``python-gdcm``. Works with pydicom 3.x and 2.4 (MONAI Label environments).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+from monai.utils import ImageMetaKey
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID, ImplicitVRLittleEndian
+
+from monai_mammo.data.errors import (
+    MammoReadError,
+    MissingCodecError,
+    NoPixelDataError,
+    NotDicomError,
+    TruncatedFileError,
+    UnsupportedImageError,
+)
+from monai_mammo.data.mammo_meta import (
+    SOURCE_IMAGE_LATERALITY,
+    SOURCE_LATERALITY,
+    geometry_meta,
+    mammo_meta,
+    parse_photometric,
+    parse_presentation_intent,
+    path_texts,
+    resolve_laterality,
+    view_from_dicom_value,
+    view_from_text,
+)
+from monai_mammo.data.reader_base import DEFAULT_MAX_PIXELS, MammoReaderBase, parse_voi_mode, scale_full_range
+from monai_mammo.utils.enums import PhotometricInterpretation, ViewPosition, VoiMode
+
+logger = logging.getLogger(__name__)
+
+PYDICOM_MAJOR = int(re.match(r"\d+", pydicom.__version__).group())  # type: ignore[union-attr]
+
+CODEC_FIX = (
+    "install the DICOM decoders: pip install monai_mammo[dicom] (pylibjpeg with its libjpeg, openjpeg and "
+    "rle plugins), or pip install python-gdcm."
+)
+VOI_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
+# little- and big-endian encodings of the Pixel Data tag (7FE0,0010)
+_PIXEL_DATA_TAG_BYTES = (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10")
+# scalar tags copied into the metadata, with their value when absent
+DICOM_META_TAGS: dict[str, Any] = {
+    "Modality": "",
+    "SOPClassUID": "",
+    "SOPInstanceUID": "",
+    "PatientID": "",
+    "StudyInstanceUID": "",
+    "SeriesInstanceUID": "",
+    "SeriesDescription": "",
+    "Rows": 0,
+    "Columns": 0,
+    "BitsAllocated": 0,
+    "BitsStored": 0,
+    "PixelRepresentation": 0,
+}
+
+
+def _floats(value: object) -> list[float]:
+    """A DICOM DS/IS value (single or multi-valued) as a list of floats; [] when absent or not numeric."""
+    if value is None or value == "":
+        return []
+    values = value if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else [value]
+    try:
+        return [float(v) for v in values]  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return []
+
+
+def _first_float(value: object, default: float) -> float:
+    values = _floats(value)
+    return values[0] if values else default
+
+
+def codec_status(transfer_syntax: UID) -> tuple[bool, str]:
+    """Whether pydicom can decode ``transfer_syntax`` here, and what is missing if not.
+
+    Uses pydicom 3's decoder registry (``pydicom.pixels.get_decoder``) or, on pydicom 2.4, the
+    ``pixel_data_handlers`` list.
+
+    Args:
+        transfer_syntax: the Transfer Syntax UID of the file.
+
+    Returns:
+        ``(available, missing)``: ``missing`` lists the plugins and the packages they need.
+    """
+    uid = UID(str(transfer_syntax))
+    if PYDICOM_MAJOR >= 3:
+        from pydicom.pixels import get_decoder
+
+        try:
+            decoder = get_decoder(uid)
+        except NotImplementedError:
+            return False, f"pydicom has no decoder for the transfer syntax {uid.name} ({uid})"
+        if decoder.is_available:
+            return True, ""
+        return False, "; ".join(decoder.missing_dependencies) or "no decoding plugin is available"
+    handlers = [h for h in pydicom.config.pixel_data_handlers if h.supports_transfer_syntax(uid)]
+    if any(h.is_available() for h in handlers):
+        return True, ""
+    missing = [
+        f"{getattr(h, 'HANDLER_NAME', h.__name__)} - requires {', '.join(getattr(h, 'DEPENDENCIES', {}))}"
+        for h in handlers
+    ]
+    return False, "; ".join(missing) or f"pydicom has no handler for the transfer syntax {uid.name} ({uid})"
+
+
+def window_to_unit(x: np.ndarray, center: float, width: float, function: str = "LINEAR") -> np.ndarray:
+    """Apply a DICOM window (PS3.3 C.11.2.1.2) to modality values, mapping the output range to [0, 1].
+
+    In place on a float32 array. ``LINEAR``: ``((x - (c - 0.5)) / (w - 1) + 0.5)`` clipped to [0, 1];
+    ``LINEAR_EXACT``: ``((x - c) / w + 0.5)`` clipped; ``SIGMOID``: ``1 / (1 + exp(-4 (x - c) / w))``.
+
+    Args:
+        x: float32 modality values, overwritten.
+        center: Window Center.
+        width: Window Width (>= 1 for LINEAR, > 0 otherwise).
+        function: the VOI LUT Function.
+
+    Returns:
+        ``x``.
+
+    Raises:
+        ValueError: for an unknown function or a width out of range.
+    """
+    function = function.upper()
+    if function == "LINEAR":
+        if width < 1:
+            raise ValueError(f"LINEAR window width must be >= 1, got {width}.")
+        if width == 1:  # a threshold at c - 0.5
+            np.greater(x, np.float32(center - 0.5), out=x, casting="unsafe")
+            return x
+        x -= np.float32(center - 0.5)
+        x *= np.float32(1.0 / (width - 1.0))
+        x += np.float32(0.5)
+    elif function == "LINEAR_EXACT":
+        if width <= 0:
+            raise ValueError(f"LINEAR_EXACT window width must be > 0, got {width}.")
+        x -= np.float32(center)
+        x *= np.float32(1.0 / width)
+        x += np.float32(0.5)
+    elif function == "SIGMOID":
+        if width <= 0:
+            raise ValueError(f"SIGMOID window width must be > 0, got {width}.")
+        x -= np.float32(center)
+        x *= np.float32(-4.0 / width)
+        with np.errstate(over="ignore"):
+            np.exp(x, out=x)
+        x += np.float32(1.0)
+        np.reciprocal(x, out=x)
+        return x
+    else:
+        raise ValueError(f"unsupported VOI LUT Function {function!r}; expected one of {VOI_FUNCTIONS}.")
+    np.clip(x, 0.0, 1.0, out=x)
+    return x
+
+
+def lut_to_unit(x: np.ndarray, descriptor: Any, data: Any, little_endian: bool = True) -> np.ndarray:
+    """Apply a LUT (PS3.3 C.11.2.1.1 VOI LUT / C.11.1.1 Modality LUT) and scale its table to [0, 1].
+
+    Inputs below the first mapped value take the first entry, inputs past the end the last one. The table
+    is scaled by its own minimum and maximum (robust to descriptors that declare 16 bits for a 12-bit
+    table); a constant table gives zeros.
+
+    Args:
+        x: modality values (float32).
+        descriptor: LUT Descriptor ``[entries (0 = 65536), first mapped value, bits per entry]``.
+        data: LUT Data, a list of ints (US) or bytes (OW).
+        little_endian: byte order of OW data.
+
+    Returns:
+        A new float32 array in [0, 1].
+    """
+    table = lut_table(descriptor, data, little_endian).astype(np.float32)
+    lo, hi = float(table.min()), float(table.max())
+    table = (table - lo) / (hi - lo) if hi > lo else np.zeros_like(table)
+    return table[lut_indices(x, descriptor, table.size)]
+
+
+def lut_table(descriptor: Any, data: Any, little_endian: bool = True) -> np.ndarray:
+    """The LUT Data of a LUT item as an integer numpy array of the declared number of entries.
+
+    Args:
+        descriptor: LUT Descriptor ``[entries (0 = 65536), first mapped value, bits per entry]``.
+        data: LUT Data, a list of ints (US) or bytes (OW).
+        little_endian: byte order of OW data.
+
+    Returns:
+        The table (int64).
+
+    Raises:
+        ValueError: when the data holds fewer entries than declared.
+    """
+    entries = int(descriptor[0]) or 65536
+    if isinstance(data, (bytes, bytearray)):
+        table = np.frombuffer(data, dtype="<u2" if little_endian else ">u2")
+    else:
+        table = np.asarray(data if isinstance(data, (list, tuple)) else list(np.atleast_1d(data)))
+    if table.size < entries:
+        raise ValueError(f"LUT declares {entries} entries but holds {table.size}.")
+    return table[:entries].astype(np.int64)
+
+
+def lut_indices(x: np.ndarray, descriptor: Any, entries: int) -> np.ndarray:
+    """Indices into a LUT for input values ``x``: ``clip(x - first_mapped, 0, entries - 1)``, truncated."""
+    idx = np.subtract(x, np.float32(int(descriptor[1])), dtype=np.float32)
+    np.clip(idx, 0, entries - 1, out=idx)
+    return idx.astype(np.int32)
+
+
+class MammoDicomReader(MammoReaderBase):
+    """Read a single-frame grey-scale DICOM mammogram as a ``(1, Rows, Columns)`` float32 image.
+
+    Use it as any MONAI reader::
+
+        LoadImaged(keys="image", reader=MammoDicomReader())
+        LoadImage(reader=MammoDicomReader(voi="raw"), image_only=False)
+        LoadImaged(keys="image", reader="monai_mammo.data.MammoDicomReader", voi="window")
+
+    Intensities (``voi``):
+
+    - ``VoiMode.WINDOW`` (default): Rescale Slope/Intercept, then the file's VOI LUT Sequence item or
+      Window Center/Width (LINEAR, LINEAR_EXACT, SIGMOID per VOI LUT Function) to [0, 1]; files without
+      VOI information fall back to ``FULL_RANGE``, and ``meta["voi_mode"]`` records what was applied.
+    - ``VoiMode.RAW``: modality values (Rescale Slope/Intercept or Modality LUT applied), MONOCHROME1
+      inverted over the possible value range (``lo + hi - x``), so values stay in range.
+    - ``VoiMode.FULL_RANGE``: modality values min-max scaled to [0, 1].
+
+    In every mode dense tissue is bright (MONOCHROME1 is inverted). ``read`` is lazy: the file is parsed,
+    checked and decoded in ``get_data``, so ``LoadImage`` passes the typed errors through instead of
+    falling back to its other readers.
+
+    Args:
+        voi: how stored values map to output intensities (:class:`~monai_mammo.utils.enums.VoiMode` or its
+            value).
+        window_index: which window (Window Center/Width value) or VOI LUT Sequence item to use.
+        prefer_voi_lut: when a file has both a VOI LUT Sequence and a window, use the LUT (as pydicom's
+            ``apply_voi_lut`` does); ``False`` uses the window.
+        frame_index: for multi-frame files, the frame to read; ``None`` (default) refuses multi-frame files.
+        max_pixels: refuse files declaring more than this many pixels (Rows x Columns x frames), before
+            anything is decoded.
+        infer_laterality: when neither the tags nor the text name the breast side, infer it from the
+            image (see :func:`~monai_mammo.data.mammo_meta.laterality_from_image`).
+
+    Raises:
+        ValueError: for an unknown ``voi`` or a negative index.
+    """
+
+    suffixes = (".dcm", ".dicom", ".dic")
+
+    def __init__(
+        self,
+        voi: VoiMode | str = VoiMode.WINDOW,
+        window_index: int = 0,
+        prefer_voi_lut: bool = True,
+        frame_index: int | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        infer_laterality: bool = True,
+    ) -> None:
+        super().__init__(max_pixels=max_pixels)
+        self.voi = parse_voi_mode(voi)
+        if int(window_index) < 0:
+            raise ValueError(f"window_index must be >= 0, got {window_index}.")
+        if frame_index is not None and int(frame_index) < 0:
+            raise ValueError(f"frame_index must be None or >= 0, got {frame_index}.")
+        self.window_index = int(window_index)
+        self.prefer_voi_lut = bool(prefer_voi_lut)
+        self.frame_index = None if frame_index is None else int(frame_index)
+        self.infer_laterality = bool(infer_laterality)
+
+    def _suffix_ok(self, filename: Any) -> bool:
+        """DICOM files often have no suffix or a numeric one (``IM0001``, ``1.2.840.1234``): accept those."""
+        suffix = Path(str(filename)).suffix.lower()
+        return suffix in self.suffixes or suffix == "" or suffix[1:].isdigit()
+
+    # ------------------------------------------------------------------ parsing and checks
+    def parse(self, filename: str) -> pydicom.Dataset:
+        """Read the DICOM dataset (pixel bytes included, nothing decoded) and check it holds one grey image.
+
+        Args:
+            filename: the file path.
+
+        Returns:
+            The dataset.
+
+        Raises:
+            FileNotFoundError: when the file does not exist.
+            NotDicomError: not a DICOM file.
+            TruncatedFileError: the file ends inside the header or the pixel data.
+            NoPixelDataError: no Pixel Data element.
+            UnsupportedImageError: colour, multi-frame (without ``frame_index``), empty or odd bit depth.
+            ImageTooLargeError: more than ``max_pixels`` declared pixels.
+            MissingCodecError: the transfer syntax needs a decoder that is not installed.
+        """
+        path = Path(filename)
+        if not path.is_file():
+            raise FileNotFoundError(f"{filename}: no such file.")
+        if path.stat().st_size == 0:
+            raise NotDicomError(
+                filename, "is an empty file, not a DICOM file.", "check the path and the copy."
+            )
+        try:
+            ds = pydicom.dcmread(filename)
+        except InvalidDicomError:
+            ds = self._parse_without_preamble(filename)
+        except EOFError as e:
+            raise TruncatedFileError(
+                filename, f"ends inside its DICOM header ({e}).", "copy or download the file again."
+            ) from e
+        except Exception as e:  # pydicom raises many types on garbage input
+            raise NotDicomError(
+                filename,
+                f"could not be parsed as DICOM ({type(e).__name__}: {e}).",
+                "check it is a DICOM file; use MammoImageReader for PNG/TIFF/JPEG.",
+            ) from e
+        self._check_pixel_module(ds, filename)
+        return ds
+
+    def _parse_without_preamble(self, filename: str) -> pydicom.Dataset:
+        """Accept a DICOM dataset written without the 128-byte preamble, if it parses to an image."""
+        not_dicom = NotDicomError(
+            filename,
+            "is not a DICOM file (no 'DICM' marker and no DICOM image dataset could be parsed).",
+            "check the file type; use MammoImageReader for PNG/TIFF/JPEG and MammoNiftiReader for NIfTI.",
+        )
+        try:
+            ds = pydicom.dcmread(filename, force=True)
+            ok = "PixelData" in ds and int(ds.get("Rows") or 0) > 0 and int(ds.get("Columns") or 0) > 0
+        except Exception as e:
+            raise not_dicom from e
+        if not ok:
+            raise not_dicom
+        if "TransferSyntaxUID" not in ds.file_meta:
+            ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+        return ds
+
+    def _check_pixel_module(self, ds: pydicom.Dataset, filename: str) -> None:
+        if "PixelData" not in ds:
+            self._raise_no_pixel_data(ds, filename)
+        rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
+        frames = int(ds.get("NumberOfFrames") or 1)
+        self.check_size(filename, rows, columns, frames)
+        samples = int(ds.get("SamplesPerPixel") or 1)
+        photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
+        if samples != 1 or photometric not in ("MONOCHROME1", "MONOCHROME2"):
+            raise UnsupportedImageError(
+                filename,
+                f"is a colour image (Photometric Interpretation {photometric}, {samples} samples per pixel); "
+                "a mammogram is grey-scale (MONOCHROME1/2).",
+                "convert it to grey-scale first, or check that this is the mammogram and not a secondary "
+                "capture of a screen.",
+            )
+        if frames > 1 and self.frame_index is None:
+            raise UnsupportedImageError(
+                filename,
+                f"has {frames} frames (e.g. tomosynthesis) where one 2D frame is expected.",
+                "pass MammoDicomReader(frame_index=i) to read one frame, or read the volume with MONAI's "
+                "PydicomReader.",
+            )
+        if self.frame_index is not None and self.frame_index >= frames:
+            raise UnsupportedImageError(
+                filename,
+                f"has {frames} frame(s); frame_index={self.frame_index} is out of range.",
+                f"use a frame_index below {frames}.",
+            )
+        bits_allocated = int(ds.get("BitsAllocated") or 0)
+        bits_stored = int(ds.get("BitsStored") or bits_allocated)
+        if bits_allocated not in (8, 16, 32) or not 1 <= bits_stored <= bits_allocated:
+            raise UnsupportedImageError(
+                filename,
+                f"has Bits Allocated {bits_allocated} / Bits Stored {bits_stored}; expected 8, 16 or 32 "
+                "allocated and 1..allocated stored.",
+                "check the Image Pixel module of the file.",
+            )
+        tsyntax = UID(str(ds.file_meta.get("TransferSyntaxUID", ImplicitVRLittleEndian)))
+        if tsyntax.is_compressed:
+            ok, missing = codec_status(tsyntax)
+            if not ok:
+                raise MissingCodecError(
+                    filename,
+                    f"uses the transfer syntax {tsyntax.name} ({tsyntax}) and no installed decoder can read "
+                    f"it ({missing}).",
+                    CODEC_FIX,
+                )
+        else:
+            expected = rows * columns * frames * samples * bits_allocated // 8
+            if len(ds.PixelData) < expected:
+                raise TruncatedFileError(
+                    filename,
+                    f"holds {len(ds.PixelData):,} bytes of pixel data where {rows} x {columns} x {frames} "
+                    f"frame(s) at {bits_allocated} bits need {expected:,}: the file is cut short.",
+                    "copy or download the file again.",
+                )
+
+    @staticmethod
+    def _raise_no_pixel_data(ds: pydicom.Dataset, filename: str) -> None:
+        with open(filename, "rb") as f:
+            raw = f.read()
+        if any(tag in raw for tag in _PIXEL_DATA_TAG_BYTES):
+            raise TruncatedFileError(
+                filename,
+                "ends inside its Pixel Data element (the encapsulated fragments stop before their end "
+                "delimiter): the file is cut short.",
+                "copy or download the file again.",
+            )
+        if ds.get("Rows") is not None:
+            raise TruncatedFileError(
+                filename,
+                f"declares a {ds.get('Rows')} x {ds.get('Columns')} image but ends before its Pixel Data.",
+                "copy or download the file again (a header-only export has no image to read).",
+            )
+        sop = ds.get("SOPClassUID")
+        kind = f" ({UID(str(sop)).name})" if sop else ""
+        raise NoPixelDataError(
+            filename,
+            f"is a DICOM file without Pixel Data{kind}.",
+            "point the reader at the image instances of the study (Modality MG), not at reports or "
+            "presentation states; if the file was cut short, copy it again.",
+        )
+
+    # ------------------------------------------------------------------ decoding
+    def decode(self, ds: pydicom.Dataset, filename: str) -> np.ndarray:
+        """Decode the stored values of one frame as a 2D integer array ``(Rows, Columns)``.
+
+        Unused high bits are masked (unsigned) or sign-extended (signed), whatever the decoder did.
+
+        Args:
+            ds: a dataset that passed :meth:`parse`.
+            filename: for messages.
+
+        Returns:
+            The stored values.
+
+        Raises:
+            MammoReadError: when the decoder fails on the data.
+        """
+        try:
+            if self.frame_index is None:
+                arr = ds.pixel_array
+            elif PYDICOM_MAJOR >= 3:
+                from pydicom.pixels import get_decoder
+
+                tsyntax = UID(str(ds.file_meta.TransferSyntaxUID))
+                arr = get_decoder(tsyntax).as_array(ds, index=self.frame_index)[0]
+            else:
+                arr = ds.pixel_array[self.frame_index]
+        except Exception as e:
+            raise MammoReadError(
+                filename,
+                f"the pixel data could not be decoded ({type(e).__name__}: {e}).",
+                "check the file is complete (copy it again); if it is, try another decoder "
+                "(pip install python-gdcm).",
+            ) from e
+        arr = np.asarray(arr)
+        if arr.ndim == 3 and int(ds.get("NumberOfFrames") or 1) == 1:
+            arr = arr[0]
+        if arr.ndim != 2:
+            raise UnsupportedImageError(
+                filename, f"decoded to shape {arr.shape}, not a 2D grey image.", "check the file."
+            )
+        bits_allocated = int(ds.BitsAllocated)
+        bits_stored = int(ds.get("BitsStored") or bits_allocated)
+        if bits_stored < bits_allocated and arr.dtype.kind in "ui":
+            signed = int(ds.get("PixelRepresentation") or 0) == 1
+            itemsize = arr.dtype.itemsize
+            if signed:
+                shift = 8 * itemsize - bits_stored
+                arr = arr.view(f"i{itemsize}")
+                arr = np.right_shift(np.left_shift(arr, shift), shift)
+            else:
+                arr = np.bitwise_and(arr.view(f"u{itemsize}"), (1 << bits_stored) - 1)
+        return arr
+
+    # ------------------------------------------------------------------ intensities
+    @staticmethod
+    def stored_range(ds: pydicom.Dataset) -> tuple[int, int]:
+        """The possible stored values ``(lo, hi)`` from Bits Stored and Pixel Representation."""
+        bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 16)
+        if int(ds.get("PixelRepresentation") or 0) == 1:
+            return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        return 0, (1 << bits) - 1
+
+    def modality(self, arr: np.ndarray, ds: pydicom.Dataset) -> tuple[np.ndarray, float, float]:
+        """Stored values to modality values (float32): Modality LUT Sequence, or Rescale Slope/Intercept.
+
+        Args:
+            arr: stored values from :meth:`decode`.
+            ds: the dataset.
+
+        Returns:
+            ``(values, lo, hi)``: the float32 modality values and the range they can take.
+        """
+        lo_s, hi_s = self.stored_range(ds)
+        seq = ds.get("ModalityLUTSequence")
+        if seq:
+            item = seq[0]
+            little = getattr(ds, "is_little_endian", True) is not False
+            table = lut_table(item.LUTDescriptor, item.LUTData, little).astype(np.float32)
+            x = table[lut_indices(arr.astype(np.float32), item.LUTDescriptor, table.size)]
+            return x, float(table.min()), float(table.max())
+        slope = _first_float(ds.get("RescaleSlope"), 1.0)
+        intercept = _first_float(ds.get("RescaleIntercept"), 0.0)
+        x = arr.astype(np.float32)
+        if slope != 1.0:
+            x *= np.float32(slope)
+        if intercept != 0.0:
+            x += np.float32(intercept)
+        ends = (lo_s * slope + intercept, hi_s * slope + intercept)
+        return x, float(min(ends)), float(max(ends))
+
+    def _windows(self, ds: pydicom.Dataset) -> list[tuple[float, float]]:
+        centers, widths = _floats(ds.get("WindowCenter")), _floats(ds.get("WindowWidth"))
+        return list(zip(centers, widths))
+
+    def apply_voi(self, x: np.ndarray, ds: pydicom.Dataset, filename: str) -> tuple[np.ndarray, VoiMode]:
+        """Map modality values to [0, 1] with the file's VOI LUT or window (before any MONOCHROME1 inversion).
+
+        Args:
+            x: float32 modality values (may be overwritten).
+            ds: the dataset.
+            filename: for messages.
+
+        Returns:
+            ``(image, applied)``: ``applied`` is ``WINDOW``, or ``FULL_RANGE`` when the file has no usable
+            VOI information (then ``image`` is still the unscaled ``x``).
+
+        Raises:
+            MammoReadError: when ``window_index`` is past the windows/LUTs the file has.
+        """
+        luts = list(ds.get("VOILUTSequence") or [])
+        windows = self._windows(ds)
+        use_lut = bool(luts) and (self.prefer_voi_lut or not windows)
+        if use_lut:
+            if self.window_index >= len(luts):
+                raise MammoReadError(
+                    filename,
+                    f"has {len(luts)} VOI LUT(s); window_index={self.window_index} is out of range.",
+                    f"use a window_index below {len(luts)}.",
+                )
+            item = luts[self.window_index]
+            little = getattr(ds, "is_little_endian", True) is not False
+            try:
+                return lut_to_unit(x, item.LUTDescriptor, item.LUTData, little), VoiMode.WINDOW
+            except (AttributeError, ValueError, IndexError) as e:
+                logger.warning("%s: unusable VOI LUT (%s); falling back to full range.", filename, e)
+                return x, VoiMode.FULL_RANGE
+        if not windows:
+            return x, VoiMode.FULL_RANGE
+        if self.window_index >= len(windows):
+            raise MammoReadError(
+                filename,
+                f"has {len(windows)} window(s); window_index={self.window_index} is out of range.",
+                f"use a window_index below {len(windows)}.",
+            )
+        center, width = windows[self.window_index]
+        function = str(ds.get("VOILUTFunction") or "LINEAR").strip().upper()
+        if function not in VOI_FUNCTIONS:
+            logger.warning("%s: unknown VOI LUT Function %r, using LINEAR.", filename, function)
+            function = "LINEAR"
+        try:
+            return window_to_unit(x, center, width, function), VoiMode.WINDOW
+        except ValueError as e:
+            logger.warning("%s: unusable window (%s); falling back to full range.", filename, e)
+            return x, VoiMode.FULL_RANGE
+
+    def intensities(self, arr: np.ndarray, ds: pydicom.Dataset, filename: str) -> tuple[np.ndarray, VoiMode]:
+        """Stored values to the output image of the configured ``voi`` mode, dense tissue bright.
+
+        Args:
+            arr: stored values from :meth:`decode`.
+            ds: the dataset.
+            filename: for messages.
+
+        Returns:
+            ``(image, applied_mode)`` with ``image`` float32 ``(H, W)``.
+        """
+        invert = str(ds.get("PhotometricInterpretation", "")).strip().upper() == "MONOCHROME1"
+        x, lo, hi = self.modality(arr, ds)
+        if self.voi is VoiMode.RAW:
+            if invert:
+                np.subtract(np.float32(lo + hi), x, out=x)
+            return x, VoiMode.RAW
+        if self.voi is VoiMode.WINDOW:
+            y, applied = self.apply_voi(x, ds, filename)
+            if applied is VoiMode.WINDOW:
+                if invert:
+                    np.subtract(np.float32(1.0), y, out=y)
+                return y, applied
+            x = y
+        return scale_full_range(x, invert=invert), VoiMode.FULL_RANGE
+
+    # ------------------------------------------------------------------ metadata
+    @staticmethod
+    def pixel_spacing(ds: pydicom.Dataset) -> list[float] | None:
+        """``[row_mm, column_mm]`` from Pixel Spacing, else Imager Pixel Spacing, else Nominal Scanned Pixel
+        Spacing; ``None`` when none is usable."""
+        for keyword in ("PixelSpacing", "ImagerPixelSpacing", "NominalScannedPixelSpacing"):
+            values = _floats(ds.get(keyword))
+            if len(values) == 2 and all(math.isfinite(v) and v > 0 for v in values):
+                return values
+        return None
+
+    @staticmethod
+    def view(ds: pydicom.Dataset, texts: list[object]) -> ViewPosition:
+        """View from ViewPosition, else the View Code Sequence meaning, else text."""
+        view = view_from_dicom_value(ds.get("ViewPosition"))
+        if view is ViewPosition.UNKNOWN:
+            for item in ds.get("ViewCodeSequence") or []:
+                view = view_from_dicom_value(item.get("CodeMeaning"))
+                if view is not ViewPosition.UNKNOWN:
+                    break
+        if view is ViewPosition.UNKNOWN:
+            view = view_from_text(*texts)
+        return view
+
+    def metadata(self, ds: pydicom.Dataset, filename: str, image: np.ndarray, applied: VoiMode) -> dict:
+        """The metadata dict of one file (small and collatable: no Pixel Data, no nested datasets).
+
+        Args:
+            ds: the dataset.
+            filename: the file path.
+            image: the output image ``(H, W)`` (for laterality inference).
+            applied: the VOI mode actually applied.
+
+        Returns:
+            The metadata: MammoMetaKey entries, MONAI geometry keys, ``filename_or_obj`` and scalar tags.
+        """
+        texts: list[object] = [ds.get("SeriesDescription"), ds.get("PatientID"), *path_texts(filename)]
+        laterality, source = resolve_laterality(
+            tags=[
+                (SOURCE_IMAGE_LATERALITY, ds.get("ImageLaterality")),
+                (SOURCE_LATERALITY, ds.get("Laterality")),
+            ],
+            texts=texts,
+            image=image if self.infer_laterality else None,
+        )
+        spacing = self.pixel_spacing(ds)
+        meta: dict[str, Any] = {}
+        for keyword, default in DICOM_META_TAGS.items():
+            value = ds.get(keyword)
+            meta[keyword] = type(default)(value) if value not in (None, "") else default
+        meta["TransferSyntaxUID"] = str(ds.file_meta.get("TransferSyntaxUID", ""))
+        windows = self._windows(ds)
+        chosen = windows[min(self.window_index, len(windows) - 1)] if windows else (math.nan, math.nan)
+        meta["WindowCenter"], meta["WindowWidth"] = float(chosen[0]), float(chosen[1])
+        meta["VOILUTFunction"] = str(ds.get("VOILUTFunction") or "")
+        meta["RescaleSlope"] = _first_float(ds.get("RescaleSlope"), 1.0)
+        meta["RescaleIntercept"] = _first_float(ds.get("RescaleIntercept"), 0.0)
+        meta.update(
+            mammo_meta(
+                laterality=laterality,
+                laterality_source=source,
+                view=self.view(ds, texts),
+                pixel_spacing=spacing,
+                presentation_intent=parse_presentation_intent(ds.get("PresentationIntentType")),
+                manufacturer=ds.get("Manufacturer"),
+                photometric=parse_photometric(ds.get("PhotometricInterpretation")),
+                voi_mode=applied,
+                bits_stored=int(ds.get("BitsStored") or ds.get("BitsAllocated") or 0),
+            )
+        )
+        meta.update(geometry_meta(image.shape, spacing))
+        meta[ImageMetaKey.FILENAME_OR_OBJ] = str(filename)
+        return meta
+
+    def load(self, filename: str) -> tuple[np.ndarray, dict]:
+        """Parse, check, decode and map one DICOM file.
+
+        Args:
+            filename: the file path.
+
+        Returns:
+            ``(image, meta)``: float32 ``(1, Rows, Columns)`` and its metadata.
+
+        Raises:
+            MammoReadError: or one of its subclasses (see :meth:`parse`, :meth:`decode`).
+        """
+        ds = self.parse(filename)
+        stored = self.decode(ds, filename)
+        image, applied = self.intensities(stored, ds, filename)
+        meta = self.metadata(ds, filename, image, applied)
+        if PhotometricInterpretation(meta["photometric_interpretation"]) is PhotometricInterpretation.UNKNOWN:
+            meta["photometric_interpretation"] = PhotometricInterpretation.MONOCHROME2.value
+        return image[None], meta
+
+
+__all__ = ["CODEC_FIX", "MammoDicomReader", "codec_status", "lut_to_unit", "window_to_unit"]

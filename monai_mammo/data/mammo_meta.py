@@ -1,0 +1,385 @@
+"""Metadata shared by the mammogram readers: laterality, view, pixel spacing and the MONAI geometry keys.
+
+Every reader of this package (:class:`~monai_mammo.data.MammoDicomReader`,
+:class:`~monai_mammo.data.MammoImageReader`, :class:`~monai_mammo.data.MammoNiftiReader`) fills the same
+:class:`~monai_mammo.utils.enums.MammoMetaKey` keys with the helpers of this module, so that a pipeline can
+mix DICOM, PNG/TIFF/JPEG and NIfTI mammograms and still rely on ``meta["laterality"]`` and friends.
+
+Laterality is looked up in this order, and ``laterality_source`` records which one answered:
+
+1. ``ImageLaterality`` (0020,0062), then ``Laterality`` (0020,0060) (DICOM only);
+2. ``text``: tokens such as ``LEFT``, ``R``, ``LCC``, ``RMLO`` in the series description, the patient id
+   or the file name and its parent folders (CBIS-DDSM: ``Mass-Test_P_00173_LEFT_CC``; CDD-CESM:
+   ``P132_R_DM_MLO``; INbreast: ``..._MG_R_CC_ANON``);
+3. ``image``: which side of the image the breast leans on (:func:`laterality_from_image`);
+4. ``unknown``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from os import PathLike
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+from monai.utils import MetaKeys
+
+from monai_mammo.utils.enums import (
+    Laterality,
+    MammoMetaKey,
+    PhotometricInterpretation,
+    PresentationIntent,
+    ViewPosition,
+    VoiMode,
+)
+
+# values of MammoMetaKey.LATERALITY_SOURCE
+SOURCE_IMAGE_LATERALITY = "ImageLaterality"
+SOURCE_LATERALITY = "Laterality"
+SOURCE_TEXT = "text"
+SOURCE_IMAGE = "image"
+SOURCE_UNKNOWN = "unknown"
+
+UNKNOWN = "UNKNOWN"
+
+_TOKEN_SPLIT = re.compile(r"[^A-Za-z0-9]+")
+_LATERALITY_WORDS = {"LEFT": Laterality.LEFT, "RIGHT": Laterality.RIGHT}
+_LATERALITY_LETTERS = {"L": Laterality.LEFT, "R": Laterality.RIGHT}
+# views that are written as text tokens; two-letter codes that are also English words ("AT") are left out
+_VIEW_TOKENS = {
+    "CC": ViewPosition.CC,
+    "MLO": ViewPosition.MLO,
+    "ML": ViewPosition.ML,
+    "LM": ViewPosition.LM,
+    "LMO": ViewPosition.LMO,
+    "XCCL": ViewPosition.XCCL,
+    "XCCM": ViewPosition.XCCM,
+    "SIO": ViewPosition.SIO,
+}
+# tokens that carry both: LCC, RMLO, LML, ...
+_COMBINED = re.compile(r"^(L|R)(CC|MLO|ML|LM|LMO|XCCL|XCCM)$")
+
+
+def _tokens(texts: Iterable[object]) -> list[str]:
+    out: list[str] = []
+    for text in texts:
+        if text is None:
+            continue
+        out.extend(t for t in _TOKEN_SPLIT.split(str(text).upper()) if t)
+    return out
+
+
+def path_texts(filename: str | PathLike[str] | None, parents: int = 3) -> list[str]:
+    """The parts of a file path worth searching for laterality/view text: the stem, then parent folder names.
+
+    Args:
+        filename: a file path (``None`` gives an empty list).
+        parents: how many parent folder names to add after the file name (nearest first).
+
+    Returns:
+        The file name without its suffixes, followed by up to ``parents`` parent folder names.
+    """
+    if filename is None:
+        return []
+    path = PurePath(str(filename))
+    name = path.name
+    for suffix in (".gz", ".nii", ".dcm", ".dicom", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".pgm"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    texts = [name]
+    texts.extend(p.name for p in list(path.parents)[:parents] if p.name)
+    return texts
+
+
+def laterality_from_text(*texts: object) -> Laterality:
+    """Find the breast side in free text such as ``Mass-Test_P_00173_LEFT_CC``, ``P132_R_DM_MLO`` or ``RMLO``.
+
+    The texts are searched in order and the first one that names exactly one side wins. Within one text,
+    whole words (``LEFT``/``RIGHT``) are preferred to single letters and combined codes (``L``, ``RCC``);
+    a text naming both sides is skipped as ambiguous.
+
+    Args:
+        texts: strings (or anything with a ``str()``), most trustworthy first; ``None`` entries are ignored.
+
+    Returns:
+        ``Laterality.LEFT``/``RIGHT``, or ``Laterality.UNKNOWN`` when no text names a single side.
+    """
+    for text in texts:
+        tokens = _tokens([text])
+        words = {_LATERALITY_WORDS[t] for t in tokens if t in _LATERALITY_WORDS}
+        if len(words) == 1:
+            return words.pop()
+        if words:
+            continue
+        letters = {_LATERALITY_LETTERS[t] for t in tokens if t in _LATERALITY_LETTERS}
+        letters |= {_LATERALITY_LETTERS[m.group(1)] for t in tokens if (m := _COMBINED.match(t))}
+        if len(letters) == 1:
+            return letters.pop()
+    return Laterality.UNKNOWN
+
+
+def view_from_text(*texts: object) -> ViewPosition:
+    """Find the mammographic view in free text (``..._LEFT_CC``, ``P132_R_DM_MLO``, ``RMLO``, ``R ML``).
+
+    Args:
+        texts: strings, most trustworthy first; ``None`` entries are ignored.
+
+    Returns:
+        The view named by the first text that names exactly one, else ``ViewPosition.UNKNOWN``.
+    """
+    for text in texts:
+        found = set()
+        for token in _tokens([text]):
+            if token in _VIEW_TOKENS:
+                found.add(_VIEW_TOKENS[token])
+            elif m := _COMBINED.match(token):
+                found.add(_VIEW_TOKENS[m.group(2)])
+        if len(found) == 1:
+            return found.pop()
+    return ViewPosition.UNKNOWN
+
+
+def view_from_dicom_value(value: object) -> ViewPosition:
+    """Parse a DICOM ViewPosition or view code meaning, also accepting a side prefix (``RCC``, ``LMLO``).
+
+    Args:
+        value: the tag value (``"CC"``, ``"medio-lateral oblique"``, ``"RMLO"``, ...).
+
+    Returns:
+        The view, or ``ViewPosition.UNKNOWN``.
+    """
+    view = ViewPosition.parse(value)
+    if view is ViewPosition.UNKNOWN:
+        m = _COMBINED.match(str(value or "").strip().upper())
+        if m:
+            view = _VIEW_TOKENS[m.group(2)]
+    return view
+
+
+def laterality_from_image(
+    image: Any, threshold: float = 0.1, band: float = 0.3, margin: float = 0.15, target_size: int = 256
+) -> Laterality:
+    """Infer the breast side from the image: a LEFT breast leans on the LEFT image edge (chest wall left).
+
+    The image (bright = dense tissue, i.e. after MONOCHROME1 inversion) is subsampled to about
+    ``target_size`` pixels on its long side and thresholded at ``threshold`` of its 1-99.5 percentile
+    range; the largest connected region is taken as the breast (this drops film borders, labels and
+    thin scanner lines). Within the breast's column extent, the chest-wall side is the one whose outer
+    ``band`` of columns is filled more: the breast is cut straight at the chest wall and tapers towards
+    the nipple. The score is the difference of the two fill fractions, in [-1, 1].
+
+    Checked on the real images beside the project: 4/4 CBIS-DDSM, 9/9 CDD-CESM and 214/216 mini-MIAS
+    right (scores >= 0.19); the two left over (mdb151/152, a breast filling the whole film width)
+    score below ``margin`` and come out ``UNKNOWN``, none comes out wrong.
+
+    Args:
+        image: a 2D array ``(H, W)`` or channel-first ``(1, H, W)`` (numpy or torch).
+        threshold: foreground threshold as a fraction of the 1-99.5 percentile range.
+        band: width of the compared edge bands, as a fraction of the breast's width.
+        margin: minimum absolute score for an answer; below it the result is ``UNKNOWN``.
+        target_size: long side of the subsampled image the decision is made on.
+
+    Returns:
+        ``Laterality.LEFT``, ``Laterality.RIGHT`` or ``Laterality.UNKNOWN``.
+    """
+    score = laterality_score(image, threshold=threshold, band=band, target_size=target_size)
+    if score >= margin:
+        return Laterality.LEFT
+    if score <= -margin:
+        return Laterality.RIGHT
+    return Laterality.UNKNOWN
+
+
+def laterality_score(image: Any, threshold: float = 0.1, band: float = 0.3, target_size: int = 256) -> float:
+    """The signed score behind :func:`laterality_from_image`: > 0 leans LEFT, < 0 leans RIGHT, 0 if blank.
+
+    Args:
+        image: a 2D array ``(H, W)`` or channel-first ``(1, H, W)`` (numpy or torch).
+        threshold: foreground threshold as a fraction of the 1-99.5 percentile range.
+        band: width of the compared edge bands, as a fraction of the breast's width.
+        target_size: long side of the subsampled image the decision is made on.
+
+    Returns:
+        The score in [-1, 1].
+
+    Raises:
+        ValueError: when ``image`` is not 2D or single-channel 3D.
+    """
+    from scipy import ndimage
+
+    arr = image.detach().cpu().numpy() if hasattr(image, "detach") else np.asarray(image)
+    if arr.ndim == 3 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.ndim != 2:
+        raise ValueError(f"laterality_from_image expects a (H, W) or (1, H, W) image, got shape {arr.shape}.")
+    step = max(1, math.ceil(max(arr.shape) / target_size))
+    small = np.asarray(arr[::step, ::step], dtype=np.float32)
+    if small.size == 0 or not np.isfinite(small).all():
+        return 0.0
+    lo, hi = np.percentile(small, [1.0, 99.5])
+    if hi <= lo:
+        return 0.0
+    labels, count = ndimage.label(small > lo + threshold * (hi - lo))
+    if count == 0:
+        return 0.0
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    breast = labels == int(sizes.argmax())
+    profile = breast.mean(axis=0)
+    cols = np.flatnonzero(profile > 0.02)
+    if cols.size < 3:
+        return 0.0
+    c0, c1 = int(cols[0]), int(cols[-1])
+    k = max(2, round(band * (c1 - c0 + 1)))
+    return float(profile[c0 : c0 + k].mean() - profile[c1 - k + 1 : c1 + 1].mean())
+
+
+def resolve_laterality(
+    tags: Sequence[tuple[str, object]] = (),
+    texts: Sequence[object] = (),
+    image: Any = None,
+) -> tuple[Laterality, str]:
+    """Pick the laterality from DICOM tags, then text, then the image, and say which one answered.
+
+    Args:
+        tags: ``(source_name, value)`` pairs tried in order, e.g. ``[("ImageLaterality", ds.get(...))]``.
+        texts: free texts tried in order (see :func:`laterality_from_text`).
+        image: the decoded image for :func:`laterality_from_image`, or ``None`` to skip that step.
+
+    Returns:
+        ``(laterality, source)`` with source one of ``ImageLaterality``, ``Laterality``, ``text``,
+        ``image``, ``unknown``.
+    """
+    for source, value in tags:
+        lat = Laterality.parse(value)
+        if lat is not Laterality.UNKNOWN:
+            return lat, source
+    lat = laterality_from_text(*texts)
+    if lat is not Laterality.UNKNOWN:
+        return lat, SOURCE_TEXT
+    if image is not None:
+        lat = laterality_from_image(image)
+        if lat is not Laterality.UNKNOWN:
+            return lat, SOURCE_IMAGE
+    return Laterality.UNKNOWN, SOURCE_UNKNOWN
+
+
+def _spacing_pair(value: object) -> list[float] | None:
+    try:
+        values = [float(v) for v in value]  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return None
+    if len(values) != 2 or not all(math.isfinite(v) and v > 0 for v in values):
+        return None
+    return values
+
+
+def mammo_meta(
+    *,
+    laterality: Laterality = Laterality.UNKNOWN,
+    laterality_source: str = SOURCE_UNKNOWN,
+    view: ViewPosition = ViewPosition.UNKNOWN,
+    pixel_spacing: object = None,
+    presentation_intent: PresentationIntent = PresentationIntent.UNKNOWN,
+    manufacturer: object = None,
+    photometric: PhotometricInterpretation = PhotometricInterpretation.UNKNOWN,
+    voi_mode: VoiMode = VoiMode.RAW,
+    bits_stored: int = 0,
+) -> dict[str, Any]:
+    """The :class:`~monai_mammo.utils.enums.MammoMetaKey` entries, as plain collatable values.
+
+    Enums are stored as their ``.value`` strings, unknown text as ``"UNKNOWN"`` and an unknown or invalid
+    pixel spacing as ``[nan, nan]``.
+
+    Args:
+        laterality: the breast side.
+        laterality_source: where it came from (``ImageLaterality``, ``Laterality``, ``text``, ``image``,
+            ``unknown``).
+        view: the mammographic view.
+        pixel_spacing: ``[row_mm, column_mm]`` or ``None``.
+        presentation_intent: FOR PRESENTATION / FOR PROCESSING.
+        manufacturer: free text, ``None``/empty for unknown.
+        photometric: the photometric interpretation of the stored pixels.
+        voi_mode: the intensity mapping actually applied.
+        bits_stored: bits per stored sample (8 or 16 for PNG/TIFF).
+
+    Returns:
+        A dict with every ``MammoMetaKey`` value as key.
+    """
+    spacing = _spacing_pair(pixel_spacing) if pixel_spacing is not None else None
+    maker = str(manufacturer).strip() if manufacturer is not None else ""
+    return {
+        MammoMetaKey.LATERALITY.value: Laterality(laterality).value,
+        MammoMetaKey.LATERALITY_SOURCE.value: str(laterality_source),
+        MammoMetaKey.VIEW.value: ViewPosition(view).value,
+        MammoMetaKey.PIXEL_SPACING.value: spacing if spacing else [float("nan"), float("nan")],
+        MammoMetaKey.PRESENTATION_INTENT.value: PresentationIntent(presentation_intent).value,
+        MammoMetaKey.MANUFACTURER.value: maker or UNKNOWN,
+        MammoMetaKey.PHOTOMETRIC.value: PhotometricInterpretation(photometric).value,
+        MammoMetaKey.VOI_MODE.value: VoiMode(voi_mode).value,
+        MammoMetaKey.BITS_STORED.value: int(bits_stored),
+    }
+
+
+def parse_presentation_intent(value: object) -> PresentationIntent:
+    """Map a DICOM PresentationIntentType value to the enum (``UNKNOWN`` for anything else)."""
+    text = str(value or "").strip().upper()
+    for member in PresentationIntent:
+        if member.value == text:
+            return member
+    return PresentationIntent.UNKNOWN
+
+
+def parse_photometric(value: object) -> PhotometricInterpretation:
+    """Map a DICOM PhotometricInterpretation value to the enum (``UNKNOWN`` for anything else)."""
+    text = str(value or "").strip().upper()
+    for member in PhotometricInterpretation:
+        if member.value == text:
+            return member
+    return PhotometricInterpretation.UNKNOWN
+
+
+def geometry_meta(shape_hw: Sequence[int], pixel_spacing: object = None) -> dict[str, Any]:
+    """MONAI geometry keys for a channel-first 2D image ``(1, H, W)``.
+
+    Args:
+        shape_hw: ``(H, W)``.
+        pixel_spacing: ``[row_mm, column_mm]``; unknown or invalid values count as 1.0 in the affine.
+
+    Returns:
+        ``original_channel_dim`` = 0, ``spatial_shape`` = (H, W), ``affine`` and ``original_affine`` =
+        ``diag(row_spacing, column_spacing, 1)`` (3x3, float64).
+    """
+    spacing = _spacing_pair(pixel_spacing) if pixel_spacing is not None else None
+    row, col = spacing if spacing else (1.0, 1.0)
+    affine = np.diag([row, col, 1.0]).astype(np.float64)
+    return {
+        MetaKeys.ORIGINAL_CHANNEL_DIM: 0,
+        MetaKeys.SPATIAL_SHAPE: np.asarray([int(shape_hw[0]), int(shape_hw[1])], dtype=np.int64),
+        MetaKeys.AFFINE: affine,
+        MetaKeys.ORIGINAL_AFFINE: affine.copy(),
+    }
+
+
+__all__ = [
+    "SOURCE_IMAGE",
+    "SOURCE_IMAGE_LATERALITY",
+    "SOURCE_LATERALITY",
+    "SOURCE_TEXT",
+    "SOURCE_UNKNOWN",
+    "UNKNOWN",
+    "geometry_meta",
+    "laterality_from_image",
+    "laterality_from_text",
+    "laterality_score",
+    "mammo_meta",
+    "parse_photometric",
+    "parse_presentation_intent",
+    "path_texts",
+    "resolve_laterality",
+    "view_from_dicom_value",
+    "view_from_text",
+]
