@@ -37,7 +37,7 @@ from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.data.datasets.files import image_shape, is_dicom
 from monai_mammo.data.datasets.masks import MaskSpec, resize_nearest
 from monai_mammo.data.datasets.records import ImageRecord
-from monai_mammo.data.errors import MammoReadError, UnsupportedImageError
+from monai_mammo.data.errors import MammoReadError
 
 CACHE_FORMAT = 1
 """Version of the cache layout; a cache folder written by another version is refused."""
@@ -100,103 +100,49 @@ class CacheTask:
         return Path(self.files_dir) / "meta" / f"{self.key}.json"
 
 
-def _readers() -> tuple[Any, Any] | None:
-    """The project's mammogram readers, when that module is installed (``None`` otherwise)."""
-    try:
-        from monai_mammo.data.dicom_reader import MammoDicomReader
-        from monai_mammo.data.image_reader import MammoImageReader
-    except ImportError:
-        return None
-    return MammoDicomReader, MammoImageReader
+_READERS: dict[str, Any] = {}
 
 
-def _decode_with_pydicom(path: str) -> np.ndarray:
-    import pydicom
+def _reader(dicom: bool) -> Any:
+    """This process's reader instance (``MammoDicomReader`` or ``MammoImageReader``, VOI window mode)."""
+    kind = "dicom" if dicom else "image"
+    if kind not in _READERS:
+        from monai_mammo.data import MammoDicomReader, MammoImageReader
+        from monai_mammo.utils.enums import VoiMode
 
-    ds = pydicom.dcmread(path)
-    if "PixelData" not in ds:
-        from monai_mammo.data.errors import NoPixelDataError
-
-        raise NoPixelDataError(path, "has no Pixel Data element.")
-    pixels = ds.pixel_array.astype(np.float32)
-    if pixels.ndim != 2:
-        raise UnsupportedImageError(path, f"is not a single grey frame (pixel array shape {pixels.shape}).")
-    slope = float(ds.get("RescaleSlope", 1) or 1)
-    intercept = float(ds.get("RescaleIntercept", 0) or 0)
-    pixels = pixels * slope + intercept
-    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
-    if center is not None and width is not None:
-        center = float(center[0] if isinstance(center, pydicom.multival.MultiValue) else center)
-        width = float(width[0] if isinstance(width, pydicom.multival.MultiValue) else width)
-        out = np.clip((pixels - (center - 0.5)) / max(width - 1.0, 1.0) + 0.5, 0.0, 1.0)
-    else:
-        low, high = float(pixels.min()), float(pixels.max())
-        out = (pixels - low) / (high - low) if high > low else np.zeros_like(pixels)
-    if str(ds.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1":
-        out = 1.0 - out
-    return out.astype(np.float32)
-
-
-def _decode_with_pil(path: str) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as img:
-        pixels = np.asarray(img)
-    if pixels.ndim == 3 and pixels.shape[-1] in (3, 4):
-        pixels = pixels[..., :3].mean(axis=-1) if pixels.shape[-1] == 3 else pixels[..., 0]
-    if pixels.ndim != 2:
-        raise UnsupportedImageError(path, f"is not a single 2D grey image (shape {pixels.shape}).")
-    if np.issubdtype(pixels.dtype, np.integer):
-        top = 255.0 if pixels.max(initial=0) <= 255 else float(np.iinfo(pixels.dtype).max)
-        if pixels.dtype.itemsize >= 2 and pixels.max(initial=0) > 255:
-            top = 65535.0
-        return (pixels.astype(np.float32) / top).clip(0, 1)
-    pixels = pixels.astype(np.float32)
-    low, high = float(pixels.min()), float(pixels.max())
-    return (pixels - low) / (high - low) if high > low else np.zeros_like(pixels)
+        _READERS[kind] = (
+            MammoDicomReader(voi=VoiMode.WINDOW)
+            if dicom
+            else MammoImageReader(voi=VoiMode.WINDOW, infer_laterality=False)
+        )
+    return _READERS[kind]
 
 
 def decode_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Decode a mammogram to a ``float32`` (rows, columns) array of intensities in [0, 1].
 
-    Uses the project's ``MammoDicomReader`` / ``MammoImageReader`` when installed (VOI window mode);
-    otherwise pydicom (Rescale Slope/Intercept, the first VOI window or the full range, MONOCHROME1
-    inverted) and PIL (8-bit / 16-bit scaled by their range).
+    DICOM files are read by :class:`~monai_mammo.data.MammoDicomReader` in ``VoiMode.WINDOW`` (the file's
+    VOI LUT or first window, else its full range; MONOCHROME1 inverted), other images by
+    :class:`~monai_mammo.data.MammoImageReader` (full range); the same readers a training pipeline uses.
 
     Args:
-        path: a DICOM file or an image PIL reads.
+        path: a DICOM file or a PNG/TIFF/PGM/JPEG image.
 
     Returns:
         (rows, columns) float32 in [0, 1].
 
     Raises:
-        MammoReadError: the file cannot be decoded.
+        MammoReadError: the file cannot be decoded (or one of its subclasses).
     """
     path = os.fspath(path)
-    readers = _readers()
     try:
-        if readers is not None:
-            from monai.transforms import LoadImage
-
-            from monai_mammo.utils.enums import VoiMode
-
-            reader_cls = readers[0] if is_dicom(path) else readers[1]
-            try:
-                reader = reader_cls(voi_mode=VoiMode.WINDOW)
-            except TypeError:
-                reader = reader_cls()
-            img = LoadImage(reader=reader, image_only=True, ensure_channel_first=False)(path)
-            array = np.asarray(img, dtype=np.float32)
-            array = array.reshape(array.shape[-2:]) if array.ndim == 3 else array
-            if array.size and (array.min() < 0 or array.max() > 1):
-                low, high = float(array.min()), float(array.max())
-                array = (array - low) / (high - low) if high > low else np.zeros_like(array)
-            return array
-        return _decode_with_pydicom(path) if is_dicom(path) else _decode_with_pil(path)
+        image, _ = _reader(is_dicom(path)).load(path)
     except MammoReadError:
         raise
-    except Exception as e:  # decoders raise many types: name the file, keep the cause
+    except Exception as e:  # e.g. FileNotFoundError, decoder errors: name the file, keep the cause
         raise MammoReadError(path, f"cannot be decoded ({type(e).__name__}: {e}).") from e
+    array = np.asarray(image, dtype=np.float32)
+    return array.reshape(array.shape[-2:])
 
 
 def resize_image(image: np.ndarray, size: Sequence[int]) -> np.ndarray:

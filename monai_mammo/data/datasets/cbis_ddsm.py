@@ -298,14 +298,6 @@ def _roi_masks(
             row=lesion.source,
             kind_of="roi_mask",
         )
-    mask_shape = _shape(masks[0], shapes)
-    if mask_shape != full:
-        result.add_issue(
-            "mask_size_differs",
-            f"{lesion.source}: ROI mask {list(mask_shape or [])} vs image {list(full or [])}; resized "
-            "(nearest).",
-            row=lesion.source,
-        )
     return masks
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from monai_mammo.data.errors import MammoReadError, NotDicomError, UnsupportedImageError
 
-IMAGE_SUFFIXES: tuple[str, ...] = (".dcm", ".dicom", ".png", ".pgm", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
+IMAGE_SUFFIXES: tuple[str, ...] = (".dcm", ".dicom", ".png", ".pgm", ".tif", ".tiff", ".jpg", ".jpeg")
 """File suffixes treated as images when a tree is indexed."""
 
 

@@ -42,7 +42,7 @@ CLASSES = {
     "ASYM": "asymmetry",
     "NORM": "normal",
 }
-_SUFFIX_PREFERENCE = (".pgm", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
+_SUFFIX_PREFERENCE = (".pgm", ".png", ".tif", ".tiff", ".jpg", ".jpeg")
 
 INFO = {
     "name": "mini-MIAS",
