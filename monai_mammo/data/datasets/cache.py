@@ -353,10 +353,8 @@ def materialize(
 def _run_pool(
     tasks: Sequence[CacheTask], workers: int, results: dict[str, dict[str, Any]], tick: Callable[[int], Any]
 ) -> None:
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch/OpenMP threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker) as pool:
+    # the platform's default start method, as torch's DataLoader uses; workers run torch single-threaded
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
         futures: dict[Future, CacheTask] = {pool.submit(run_task, task): task for task in tasks}
         for future in as_completed(futures):
             task = futures[future]
