@@ -182,27 +182,38 @@ class BreastGeometry:
         r = depth * float(self.radius_at(angle))
         return self.centre_row + r * np.sin(angle), r * np.cos(angle)
 
-    def polar(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-pixel normalised radius, distance to the skin and radius to the chest-wall centre.
-
-        Pixel ``(i, j)`` has its centre at ``(i + 0.5, j + 0.5)``; the chest wall is the line ``x = 0``.
+    def row_profile(self) -> tuple[np.ndarray, np.ndarray]:
+        """Skin column and normal factor of every image row.
 
         Returns:
-            ``(rho, edge_px, r_px)``, ``float32`` arrays of the image shape: ``rho <= 1`` inside the breast;
-            ``edge_px`` is the signed distance to the skin in pixels (positive inside); ``r_px`` the
-            distance to the polar centre.
+            ``(depth, cosine)``: ``depth[i]`` is the column (continuous, chest wall at 0) where row ``i``
+            (centre ``i + 0.5``) leaves the breast, 0 where it does not meet the breast; ``cosine[i]`` is
+            ``1 / sqrt(1 + (d depth / d row)**2)``, which turns a horizontal distance to the skin into a
+            distance along the skin normal.
         """
-        y = np.arange(self.rows, dtype=np.float32) + np.float32(0.5 - self.centre_row)
+        order = np.argsort(self.curve_rows, kind="stable")
+        centres = np.arange(self.rows, dtype=np.float64) + 0.5
+        depth = np.interp(centres, self.curve_rows[order], self.curve_cols[order], left=0.0, right=0.0)
+        depth = np.maximum(depth, 0.0)
+        slope = np.gradient(depth) if self.rows > 1 else np.zeros_like(depth)
+        cosine = 1.0 / np.sqrt(1.0 + slope**2)
+        return depth.astype(np.float32), cosine.astype(np.float32)
+
+    def skin_distance(self) -> np.ndarray:
+        """Signed distance of every pixel to the skin, in pixels (positive inside the breast).
+
+        The horizontal distance to the skin on the pixel's row, times the row's normal factor: exact to
+        first order near the skin (where it is used: skin line, peripheral fall-off, subcutaneous fat),
+        and computed by broadcasting, without a distance transform.
+
+        Returns:
+            ``float32`` array of the image shape.
+        """
+        depth, cosine = self.row_profile()
         x = np.arange(self.cols, dtype=np.float32) + np.float32(0.5)
-        theta = np.arctan2(y[:, None], x[None, :])
-        r = np.sqrt(y[:, None] ** 2 + x[None, :] ** 2)
-        radius = np.interp(theta, self.theta, self.radius).astype(np.float32)
-        scale = np.interp(theta, self.theta, self.normal_scale).astype(np.float32)
-        rho = r / radius
-        edge = radius
-        edge -= r
-        edge *= scale
-        return rho, edge, r
+        edge = np.subtract(depth[:, None], x[None, :])
+        edge *= cosine[:, None]
+        return edge
 
 
 def _cc_curve(shape: BreastShape, rows: int) -> tuple[np.ndarray, np.ndarray, float]:
@@ -299,6 +310,7 @@ class TissueParameters:
         skin_mm: skin line thickness.
         strands: brightness of Cooper's ligaments and fibrous strands in fat, as a glandular fraction.
         strand_mm: typical strand half-width in millimetres.
+        ducts: brightness of the ducts and trabeculae (lines along the nipple axis).
         pectoral: pectoral muscle brightness above fat.
         noise: standard deviation of the quantum noise.
         dense_fraction: fraction of the breast area that is fibroglandular.
@@ -313,6 +325,7 @@ class TissueParameters:
     skin_mm: float
     strands: float
     strand_mm: float
+    ducts: float
     pectoral: float
     noise: float
     dense_fraction: float
@@ -329,7 +342,7 @@ def draw_tissue_parameters(rng: np.random.Generator, density: BreastDensity) -> 
     Returns:
         The :class:`TissueParameters`.
     """
-    u = rng.random(12)
+    u = rng.random(13)
     lo, hi = density.dense_fraction_range
     return TissueParameters(
         background=0.015 + 0.015 * u[0],
@@ -340,10 +353,11 @@ def draw_tissue_parameters(rng: np.random.Generator, density: BreastDensity) -> 
         skin_mm=1.2 + 0.8 * u[5],
         strands=0.08 + 0.1 * u[6],
         strand_mm=0.25 + 0.2 * u[7],
-        pectoral=0.45 + 0.15 * u[8],
+        pectoral=0.3 + 0.15 * u[8],
         noise=0.004 + 0.003 * u[9],
         dense_fraction=lo + (hi - lo) * u[10],
         texture_angle=0.25 * (u[11] - 0.5),
+        ducts=0.05 + 0.06 * u[12],
     )
 
 
@@ -356,7 +370,6 @@ class Anatomy:
         breast_mask: ``bool`` mask of the breast (skin line included, pectoral muscle included).
         pectoral_mask: ``bool`` mask of the pectoral muscle (all ``False`` for CC).
         thickness: relative compressed thickness (0 outside the breast), to scale lesion contrast.
-        rho: normalised radius (``<= 1`` inside the breast).
         edge_px: distance to the skin in pixels (positive inside).
         geometry: the skin outline.
     """
@@ -365,16 +378,27 @@ class Anatomy:
     breast_mask: np.ndarray
     pectoral_mask: np.ndarray
     thickness: np.ndarray
-    rho: np.ndarray
     edge_px: np.ndarray
     geometry: BreastGeometry
 
 
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    """In place: clip to [0, 1] and apply ``3x^2 - 2x^3``."""
+def _smoothstep(x: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+    """In place: clip to [0, 1] and apply ``3x^2 - 2x^3`` (``scratch``: a same-shape work buffer)."""
     np.clip(x, 0.0, 1.0, out=x)
-    x *= x * (np.float32(3.0) - np.float32(2.0) * x)
+    if scratch is None:
+        scratch = np.empty_like(x)
+    np.multiply(x, np.float32(-2.0), out=scratch)
+    scratch += np.float32(3.0)
+    np.multiply(x, x, out=x)
+    x *= scratch
     return x
+
+
+def _affine(x: np.ndarray, scale: float, offset: float, out: np.ndarray) -> np.ndarray:
+    """``out = x * scale + offset`` without temporaries."""
+    np.multiply(x, np.float32(scale), out=out)
+    out += np.float32(offset)
+    return out
 
 
 def _pectoral(
@@ -403,13 +427,8 @@ def _pectoral(
     edge_px = (np.float32(1.0) - s) / grad
     soft = max(0.6 / spacing_mm, 1.0)
     member = _smoothstep(edge_px / np.float32(soft) + np.float32(0.5))
-    # Brighter towards the corner (thicker muscle), fibre striations parallel to the edge.
+    # Brighter towards the corner (thicker muscle).
     level = np.float32(0.8) + np.float32(0.2) * np.clip(np.float32(1.0) - s, 0.0, 1.0)
-    stripes = power_law_field((64, 64), rng, beta=2.0, max_cycles=16)[0]
-    coord = np.clip(s, 0.0, 1.0) * np.float32(stripes.size - 1)
-    level *= np.float32(1.0) + np.float32(0.02) * np.interp(coord, np.arange(stripes.size), stripes).astype(
-        np.float32
-    )
     return member, level, box
 
 
@@ -440,75 +459,97 @@ def render_anatomy(
         The :class:`Anatomy`.
     """
     geometry = breast_geometry(shape, view, rows, cols)
-    rho, edge_px, r_px = geometry.polar()
     f32 = np.float32
-    # Random fields (drawn first, always in the same order).
+    # Random fields first, always in the same order (the draws do not depend on the image size).
     angle = tissue.texture_angle + (0.35 if view == ViewPosition.MLO else 0.0)
-    texture = power_law_field((rows, cols), rng, beta=3.0, min_cycles=2.0, anisotropy=1.6, angle=angle)
+    gland = power_law_field((rows, cols), rng, beta=3.0, min_cycles=2.0, anisotropy=1.6, angle=angle)
     fine = power_law_field((rows, cols), rng, beta=2.5, min_cycles=14.0, anisotropy=1.8, angle=angle)
-    lobules = power_law_field(
+    strands = power_law_field(
         (rows, cols), rng, beta=3.0, min_cycles=6.0, max_cycles=24, anisotropy=1.4, angle=angle
     )
-    envelope_noise = power_law_field((rows, cols), rng, beta=3.0, max_cycles=6)
+    ducts = power_law_field(
+        (rows, cols), rng, beta=3.0, min_cycles=16.0, max_cycles=64, anisotropy=3.5, angle=angle
+    )
+    muscle = _pectoral(shape, geometry, spacing_mm, rng) if view == ViewPosition.MLO else None
+    edge_px = geometry.skin_distance()
     breast = edge_px >= 0
-    # Soft inside weight (anti-aliased skin edge) and compressed thickness.
-    inside = np.clip(edge_px + f32(0.5), 0.0, 1.0)
-    edge_mm = edge_px * f32(spacing_mm)
-    thickness = _smoothstep(edge_mm * f32(1.0 / shape.edge_mm))
+    scratch = np.empty_like(edge_px)
+    # Soft inside weight (anti-aliased skin edge) and compressed thickness, falling off near the skin.
+    inside = _affine(edge_px, 1.0, 0.5, np.empty_like(edge_px))
+    np.clip(inside, 0.0, 1.0, out=inside)
+    thickness = _affine(edge_px, spacing_mm / shape.edge_mm, 0.0, np.empty_like(edge_px))
+    _smoothstep(thickness, scratch)
     thickness *= f32(1.0 - tissue.min_thickness)
     thickness += f32(tissue.min_thickness)
     thickness *= inside
     # Glandular envelope: fat under the skin and along the chest wall, less tissue far from the centre.
-    envelope = _smoothstep((edge_mm - f32(shape.fat_rim_mm)) * f32(1.0 / 12.0))
-    chest_mm = (np.arange(cols, dtype=np.float32) + f32(0.5)) * f32(spacing_mm / 15.0)
-    envelope *= _smoothstep(chest_mm)[None, :]
-    envelope *= f32(1.0) - f32(0.6) * _smoothstep((rho - f32(0.45)) * f32(1.0 / 0.5))
-    envelope *= np.clip(f32(1.0) + f32(0.6) * envelope_noise, 0.15, 1.8)
-    pectoral_mask = np.zeros((rows, cols), dtype=bool)
-    muscle = None
-    if view == ViewPosition.MLO:
-        member, level, box = _pectoral(shape, geometry, spacing_mm, rng)
-        muscle = (member, level, box)
+    envelope = _affine(edge_px, spacing_mm / 12.0, -shape.fat_rim_mm / 12.0, np.empty_like(edge_px))
+    _smoothstep(envelope, scratch)
+    chest = (np.arange(cols, dtype=np.float32) + f32(0.5)) * f32(spacing_mm / 15.0)
+    envelope *= _smoothstep(chest)[None, :]
+    # Depth fraction along each row (0 at the chest wall, 1 at the skin).
+    depth, _ = geometry.row_profile()
+    columns = np.arange(cols, dtype=np.float32) + f32(0.5)
+    fraction = np.multiply(columns[None, :], (f32(1.0) / np.maximum(depth, f32(1.0)))[:, None])
+    _affine(fraction, 2.0, -0.9, fraction)
+    _smoothstep(fraction, scratch)
+    _affine(fraction, -0.6, 1.0, fraction)
+    envelope *= fraction
+    del fraction
+    if muscle is not None:
+        member, _, box = muscle
         envelope[box] *= np.clip(f32(1.0) - f32(1.3) * member, 0.0, 1.0)
     # Fibroglandular fraction: a soft threshold of the texture under the envelope, set so that the dense
     # area matches the target density, with fine mottling inside the dense tissue.
-    score = texture
-    score += f32(1.8) * (envelope - f32(1.0))
-    sample = score[::4, ::4][breast[::4, ::4]]
+    _affine(envelope, 1.8, -1.8, envelope)
+    gland += envelope
+    del envelope
+    sample = gland[::4, ::4][breast[::4, ::4]]
     threshold = float(np.quantile(sample, 1.0 - tissue.dense_fraction)) if sample.size else 0.0
-    gland = score
-    gland -= f32(threshold)
-    gland *= f32(1.0 / 2.5)
-    gland += f32(0.5)
-    gland = _smoothstep(gland)
-    gland *= f32(0.8) + f32(0.2) * np.clip(fine, -2.0, 2.0)
+    _affine(gland, 1.0 / 2.5, 0.5 - threshold / 2.5, gland)
+    _smoothstep(gland, scratch)
+    np.clip(fine, -2.0, 2.0, out=fine)
+    _affine(fine, 0.2, 0.8, fine)
+    gland *= fine
     if muscle is not None:
-        gland[muscle[2]] *= f32(1.0) - muscle[0]
-    # Cooper's ligaments / fibrous strands around fat lobules: zero-crossings of a band-limited field,
-    # in fat, about strand_mm wide whatever the pixel size.
-    step = max(1, rows // 256)
-    gradient = float(np.std(np.diff(lobules[::step, :], axis=1)))
-    strands = ridge_lines(lobules, max(gradient * tissue.strand_mm / spacing_mm, 1e-3))
-    strands *= strands
+        gland[box] *= f32(1.0) - member
+    # Cooper's ligaments / fibrous strands around fat lobules: zero-crossings of a band-limited field, in
+    # fat, about strand_mm wide whatever the pixel size.
+    ridge_lines(strands, tissue.strand_mm / spacing_mm, out=strands)
+    np.multiply(strands, strands, out=strands)
     strands *= f32(tissue.strands)
-    fat = f32(1.0) - np.clip(gland, 0.0, 1.0)
-    fat *= fat
-    strands *= fat
-    strands *= _smoothstep(edge_mm * f32(1.0 / 3.0))
+    np.clip(gland, 0.0, 1.0, out=fine)
+    _affine(fine, -1.0, 1.0, fine)
+    np.multiply(fine, fine, out=fine)
+    strands *= fine
+    _smoothstep(_affine(edge_px, spacing_mm / 3.0, 0.0, fine), scratch)
+    strands *= fine
     if muscle is not None:
-        strands[muscle[2]] *= f32(1.0) - muscle[0]
+        strands[box] *= f32(1.0) - member
     gland += strands
-    # Intensity: background + thickness * (fat .. gland) + skin (+ pectoral).
-    intensity = gland
-    intensity *= f32(tissue.gland - tissue.fat)
-    intensity += f32(tissue.fat)
+    # Ducts and trabeculae: thin lines stretched along the nipple axis, over fat and gland alike.
+    ridge_lines(ducts, tissue.strand_mm / spacing_mm, out=ducts)
+    np.multiply(ducts, ducts, out=ducts)
+    ducts *= f32(tissue.ducts)
+    _smoothstep(_affine(edge_px, spacing_mm / 6.0, 0.0, strands), scratch)
+    ducts *= strands
+    if muscle is not None:
+        ducts[box] *= f32(1.0) - member
+    gland += ducts
+    del strands, ducts
+    # Intensity: background + thickness * (fat .. gland) + skin line (+ pectoral muscle).
+    intensity = _affine(gland, tissue.gland - tissue.fat, tissue.fat, gland)
     intensity *= thickness
     skin_px = max(tissue.skin_mm / spacing_mm, 1.0)
-    skin = np.clip(f32(skin_px + 0.5) - edge_px, 0.0, 1.0)
+    skin = _affine(edge_px, -1.0, skin_px + 0.5, fine)
+    np.clip(skin, 0.0, 1.0, out=skin)
     skin *= inside
-    intensity += f32(tissue.skin) * skin
+    skin *= f32(tissue.skin)
+    intensity += skin
     intensity += f32(tissue.background)
-    if view == ViewPosition.MLO:
+    pectoral_mask = np.zeros((rows, cols), dtype=bool)
+    if muscle is not None:
+        member, level, box = muscle
         weight = member * inside[box]
         intensity[box] += f32(tissue.pectoral) * level * weight
         pectoral_mask[box] = (member >= 0.5) & breast[box]
@@ -517,7 +558,6 @@ def render_anatomy(
         breast_mask=breast,
         pectoral_mask=pectoral_mask,
         thickness=thickness,
-        rho=rho,
         edge_px=edge_px,
         geometry=geometry,
     )

@@ -22,6 +22,8 @@ import numpy as np
 
 from monai_mammo.utils.enums import StrEnum
 
+from .texture import power_law_field
+
 
 class LesionKind(StrEnum):
     """What a phantom lesion is."""
@@ -298,6 +300,10 @@ def render_mass(
     mask = core >= 0.5
     dome = np.sqrt(np.clip(np.float32(1.0) - (r / np.maximum(boundary, np.float32(1e-3))) ** 2, 0.0, 1.0))
     density = core * (np.float32(0.45) + np.float32(0.55) * dome)
+    # Internal texture, so that the mass is not flat.
+    texture = power_law_field((dy.size, dx.size), rng, beta=2.5, max_cycles=16, min_cycles=2.0)
+    np.clip(texture, -2.0, 2.0, out=texture)
+    density *= np.float32(0.85) + np.float32(0.12) * texture
     footprint = core > 0.02
     if spiculated:
         # Nearest spicule (by angle) of every pixel: distance across and along it.

@@ -6,7 +6,7 @@ rows), whatever the image size, and the inverse FFT evaluates the field on the r
 
 - the same random generator state gives the same anatomy at 512 x 416 and at 4096 x 3328 (the large
   image is a finer sampling of the same field), and
-- drawing costs nothing: one ``irfft2`` of the image size (about 0.2 s at full field).
+- drawing is cheap: one inverse FFT of the image size, in two passes that skip the empty columns.
 
 With ``beta`` near 3, as measured on mammograms (Burgess et al., Med. Phys. 2001), the variance above
 the cut-off frequency is below 1 % of the total, so truncating the spectrum loses no visible texture;
@@ -85,10 +85,17 @@ def power_law_field(
     # too small to hold them: their frequencies would alias).
     ny = min(ky_max, (rows - 1) // 2)
     nx = min(kx_max, cols // 2)
+    # Inverse FFT in two steps, as irfft2 does, but the column transform only over the columns that hold
+    # coefficients (a few % of them at full field).
+    columns = np.zeros((rows, nx + 1), dtype=np.complex64)
+    columns[: ny + 1] = spectrum_small[: ny + 1, : nx + 1]
+    columns[rows - ny :] = spectrum_small[ky.size - ny :, : nx + 1]
+    columns = sp_fft.ifft(columns, axis=0, norm="forward", workers=-1)
     spectrum = np.zeros((rows, cols // 2 + 1), dtype=np.complex64)
-    spectrum[: ny + 1, : nx + 1] = spectrum_small[: ny + 1, : nx + 1]
-    spectrum[rows - ny :, : nx + 1] = spectrum_small[ky.size - ny :, : nx + 1]
-    field = sp_fft.irfft2(spectrum, s=(rows, cols), norm="forward", workers=-1)
+    spectrum[:, : nx + 1] = columns
+    del columns
+    field = sp_fft.irfft(spectrum, n=cols, axis=1, norm="forward", workers=-1)
+    del spectrum
     field = np.asarray(field, dtype=np.float32)
     # Unit variance from the coefficients actually used: a coefficient of column kx > 0 stands for the
     # pair (kx, -kx) and adds 4 * amplitude**2 to the variance, one of column 0 adds amplitude**2.
@@ -101,22 +108,33 @@ def power_law_field(
     return field
 
 
-def ridge_lines(field: np.ndarray, width: float) -> np.ndarray:
+def ridge_lines(field: np.ndarray, width_px: float, out: np.ndarray | None = None) -> np.ndarray:
     """Thin curvilinear structures along the zero-crossings of a smooth field.
 
-    ``1 / (1 + (field / width)**2)`` is one on the zero level set of ``field`` and decays within a band
-    whose thickness scales with ``width`` over the local gradient: a network of fibre-like lines (used
-    for Cooper's ligaments and fibrous strands).
+    ``field / |grad field|`` is, to first order, the distance in pixels to the zero level set of
+    ``field``; ``1 / (1 + (distance / width_px)**2)`` is then a line of constant half-width ``width_px``
+    along that level set: a network of fibre-like lines (Cooper's ligaments, fibrous strands, ducts).
+    The gradient is floored at a quarter of its RMS so that flat saddles do not become blobs.
 
     Args:
-        field: a smooth zero-mean field (e.g. from :func:`power_law_field`).
-        width: line half-width in units of the field's standard deviation (``~0.02 .. 0.1``).
+        field: a smooth zero-mean field (e.g. from :func:`power_law_field` with a low ``max_cycles``).
+        width_px: line half-width in pixels.
+        out: array to write into (may be ``field`` itself); a new array when ``None``.
 
     Returns:
         ``float32`` array in ``(0, 1]``, same shape as ``field``.
     """
-    scaled = field * np.float32(1.0 / width)
-    np.multiply(scaled, scaled, out=scaled)
-    scaled += np.float32(1.0)
-    np.reciprocal(scaled, out=scaled)
-    return scaled
+    grad_rows, grad_cols = np.gradient(field)
+    grad = np.hypot(grad_rows, grad_cols, out=grad_rows)
+    del grad_cols
+    floor = 0.25 * float(np.sqrt(np.mean(np.square(grad[:: max(1, grad.shape[0] // 256)]))))
+    grad += np.float32(max(floor, 1e-12))
+    grad *= np.float32(max(width_px, 1e-3))
+    if out is None:
+        out = np.empty_like(field, dtype=np.float32)
+    np.divide(field, grad, out=out)
+    del grad
+    np.multiply(out, out, out=out)
+    out += np.float32(1.0)
+    np.reciprocal(out, out=out)
+    return out
