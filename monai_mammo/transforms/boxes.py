@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from monai.apps.detection.transforms.box_ops import flip_boxes
 from monai.data.box_utils import StandardMode, convert_box_mode, convert_box_to_standard_mode
 
 __all__ = ["flip_boxes_along", "translate_boxes"]
@@ -42,6 +41,9 @@ def flip_boxes_along(boxes: Any, spatial_size: Sequence[int], axis: int = 1, box
         TypeError/ValueError: for boxes that are not an ``(N, 4)`` array.
     """
     _check_boxes(boxes, "flip_boxes_along")
+    # imported here: monai.apps.detection takes seconds to import and only box users need it
+    from monai.apps.detection.transforms.box_ops import flip_boxes
+
     std = convert_box_to_standard_mode(boxes, mode=box_mode)
     out = flip_boxes(std, spatial_size=list(spatial_size), flip_axes=axis)
     return convert_box_mode(out, src_mode=StandardMode, dst_mode=box_mode) if box_mode is not None else out

@@ -1,16 +1,12 @@
-"""Exact quantiles of (masked) image intensities by a histogram search, without sorting.
+"""Exact quantiles of (masked) image intensities, fast on full-field mammograms.
 
-``numpy.percentile`` and ``torch.quantile`` sort or partition the whole array; on a full-field
-mammogram (10-20 million pixels) that is the most expensive step of a plain MONAI chain, and
-``torch.quantile`` refuses inputs above 16 million elements. :func:`masked_quantile` finds the
-same values (the ``linear`` interpolation of ``numpy.percentile``) with a few vectorised passes:
-
-1. the values are binned on a regular grid of ``bins`` cells between their minimum and maximum
-   (for integer-valued data with a range below ``bins`` each cell holds one integer value);
-2. the cumulative histogram tells which cell holds each wanted order statistic;
-3. only the values of that cell are selected, and ``torch.kthvalue`` picks the exact one.
-
-It runs on the device of its input (CPU or GPU).
+MONAI's ``ScaleIntensityRangePercentiles`` computes percentiles of a torch tensor with ``torch.quantile``,
+which sorts the whole image (and refuses more than 16 million elements); on a full-field mammogram that is
+the most expensive step of a plain chain (MONAI-NOTES: 290-380 ms). :func:`masked_quantile` gives the same
+values (the ``linear`` interpolation of ``numpy.percentile``) by selection instead of sorting: on the CPU with
+``numpy.percentile`` (introselect, single-threaded) on the masked values, on a GPU with ``torch.sort`` of
+the masked values (fast there). Measured on a 4464x2848 CBIS-DDSM image (2 busy CPU cores): 30 ms for the
+0.5th/99.5th percentiles inside the breast, 70 ms over the whole image.
 """
 
 from __future__ import annotations
@@ -27,95 +23,64 @@ def masked_quantile(
     x: torch.Tensor | np.ndarray,
     q: float | Sequence[float],
     mask: torch.Tensor | np.ndarray | None = None,
-    bins: int = 65536,
 ) -> torch.Tensor:
-    """Exact quantiles of the values of ``x`` where ``mask`` is true (all of ``x`` without a mask).
+    """Exact quantiles of the values of ``x`` where ``mask`` is non-zero (all of ``x`` without a mask).
 
-    The result equals ``numpy.percentile(x[mask], 100 * q)`` (``linear`` method) up to float32
-    rounding of the interpolation.
+    The result equals ``numpy.percentile(x[mask], 100 * q)`` (``linear`` method).
 
     Args:
-        x: values of any shape (numpy or torch, any real dtype).
+        x: values of any shape (numpy or torch on any device, any real dtype).
         q: quantile(s) in ``[0, 1]``.
-        mask: boolean-like array broadcastable to ``x`` (same number of elements after
-            broadcasting); non-zero marks the values to use.
-        bins: number of histogram cells of the search (more cells: fewer values re-examined).
+        mask: array with the same number of elements as ``x`` (or broadcastable to its shape); non-zero
+            marks the values to use.
 
     Returns:
-        a float32 tensor of shape ``(len(q),)`` (or ``()`` for a scalar ``q``) on ``x``'s device.
+        a float32 tensor of shape ``(len(q),)`` (``()`` for a scalar ``q``) on ``x``'s device.
 
     Raises:
-        ValueError: if a quantile is outside ``[0, 1]``, the mask selects no value, the mask
-            cannot be broadcast to ``x``, or ``x`` holds NaN.
+        ValueError: if a quantile is outside ``[0, 1]``, the mask selects no value or does not match ``x``,
+            or the values contain NaN.
         TypeError: if ``x`` is not of a real numeric dtype.
     """
     scalar = isinstance(q, (int, float))
     qs = [float(q)] if scalar else [float(v) for v in q]  # type: ignore[union-attr]
     if any(not 0.0 <= v <= 1.0 for v in qs):
         raise ValueError(f"quantiles must lie in [0, 1], got {qs}.")
-    t = torch.as_tensor(x)
+    t = x.as_tensor() if hasattr(x, "as_tensor") else torch.as_tensor(x)
     if t.dtype == torch.bool or t.is_complex():
         raise TypeError(f"masked_quantile needs real numbers, got dtype {t.dtype}.")
-    t = t.float() if t.dtype != torch.float64 else t
+    shape = tuple(t.shape)
+    m: torch.Tensor | None = None
     if mask is not None:
-        m = torch.as_tensor(mask, device=t.device)
-        try:
-            m = torch.broadcast_to(m, t.shape) if m.shape != t.shape else m
-        except RuntimeError as e:
-            raise ValueError(
-                f"mask of shape {tuple(m.shape)} does not match values of shape {tuple(t.shape)}."
-            ) from e
-        values = t[m.bool()]
+        m = mask.as_tensor() if hasattr(mask, "as_tensor") else torch.as_tensor(mask)
+        m = m.to(t.device)
+        if m.numel() != t.numel():
+            try:
+                m = torch.broadcast_to(m, shape)
+            except RuntimeError as e:
+                raise ValueError(
+                    f"mask of shape {tuple(m.shape)} does not match values of shape {shape}."
+                ) from e
+        m = (m if m.dtype == torch.bool else m != 0).reshape(-1)
+    flat = t.reshape(-1)
+    if t.device.type == "cpu":
+        values = flat.numpy() if m is None else flat.numpy()[m.numpy()]
+        if values.size == 0:
+            raise ValueError("the mask selects no value: cannot compute quantiles of an empty set.")
+        res_np = np.percentile(values, [100.0 * v for v in qs])
+        if np.isnan(res_np).any():
+            raise ValueError("the values contain NaN.")
+        res = torch.as_tensor(res_np, dtype=torch.float32)
     else:
-        values = t.reshape(-1)
-    n = values.numel()
-    if n == 0:
-        raise ValueError("the mask selects no value: cannot compute quantiles of an empty set.")
-    lo, hi = torch.aminmax(values)
-    if torch.isnan(lo) or torch.isnan(hi):
-        raise ValueError("the values contain NaN.")
-    lo_f, hi_f = float(lo), float(hi)
-    ranks = [v * (n - 1) for v in qs]
-    wanted = sorted({int(np.floor(r)) for r in ranks} | {min(int(np.floor(r)) + 1, n - 1) for r in ranks})
-    if hi_f == lo_f:
-        stats = dict.fromkeys(wanted, lo_f)
-    else:
-        stats = _order_statistics(values, wanted, lo_f, hi_f, bins)
-    out = []
-    for r in ranks:
-        k = int(np.floor(r))
-        k1 = min(k + 1, n - 1)
-        frac = r - k
-        out.append(stats[k] + frac * (stats[k1] - stats[k]))
-    res = torch.tensor(out, dtype=torch.float32, device=t.device)
+        values = flat if m is None else flat[m]
+        n = values.numel()
+        if n == 0:
+            raise ValueError("the mask selects no value: cannot compute quantiles of an empty set.")
+        ordered = torch.sort(values.double()).values
+        if torch.isnan(ordered[-1]):
+            raise ValueError("the values contain NaN.")
+        ranks = torch.tensor(qs, dtype=torch.float64, device=t.device) * (n - 1)
+        k = ranks.floor().long()
+        k1 = (k + 1).clamp(max=n - 1)
+        res = (ordered[k] + (ranks - k) * (ordered[k1] - ordered[k])).float()
     return res[0] if scalar else res
-
-
-def _order_statistics(
-    values: torch.Tensor, ranks: list[int], lo: float, hi: float, bins: int
-) -> dict[int, float]:
-    """The values of rank ``ranks`` (0-based, ascending) of the 1-D tensor ``values`` in ``[lo, hi]``."""
-    span = hi - lo
-    integer_like = span < bins and float(lo).is_integer() and bool(torch.all(values == torch.round(values)))
-    if integer_like:
-        # one cell per integer: the order statistic is the cell's value itself.
-        idx = (values - lo).to(torch.int32)
-        counts = torch.bincount(idx, minlength=int(span) + 1)
-        cum = torch.cumsum(counts, 0)
-        pos = torch.searchsorted(cum, torch.tensor(ranks, device=cum.device, dtype=cum.dtype), right=True)
-        return {k: lo + float(p) for k, p in zip(ranks, pos.tolist())}
-    scale = (bins - 1) / span
-    idx = ((values - lo) * scale).to(torch.int32).clamp_(0, bins - 1)
-    counts = torch.bincount(idx, minlength=bins)
-    cum = torch.cumsum(counts, 0)
-    pos = torch.searchsorted(
-        cum, torch.tensor(ranks, device=cum.device, dtype=cum.dtype), right=True
-    ).tolist()
-    before = [0 if p == 0 else int(cum[p - 1]) for p in pos]
-    out: dict[int, float] = {}
-    for cell in sorted(set(pos)):
-        sel = values[idx == cell]
-        for k, p, b in zip(ranks, pos, before):
-            if p == cell:
-                out[k] = float(torch.kthvalue(sel, k - b + 1).values) if sel.numel() > 1 else float(sel[0])
-    return out

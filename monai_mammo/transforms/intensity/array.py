@@ -184,8 +184,9 @@ class MammoWindow(Transform):
             ("WindowCenter", "WindowWidth"),
             ("00281050", "00281051"),
         ):
-            centers, widths = _floats(meta.get(ck)), _floats(meta.get(wk))
-            if centers and widths:
+            centers = [v for v in _floats(meta.get(ck)) if math.isfinite(v)]
+            widths = [v for v in _floats(meta.get(wk)) if math.isfinite(v)]
+            if centers and widths:  # readers write NaN when the file has no window
                 i = min(self.window_index, len(centers) - 1, len(widths) - 1)
                 return centers[i], widths[i], function
         return None
@@ -214,26 +215,30 @@ class MammoWindow(Transform):
             if self.fallback == "none":
                 return img
             lo, hi = (float(v) for v in torch.aminmax(x))
-            out = torch.full_like(x, self.y_min) if hi <= lo else (x - lo) / (hi - lo) * span + self.y_min
+            out = (
+                torch.full_like(x, self.y_min)
+                if hi <= lo
+                else torch.sub(x, lo).mul_(span / (hi - lo)).add_(self.y_min)
+            )
             mode = VoiMode.FULL_RANGE.value
         else:
             c, w, function = window
             if function == "LINEAR":
                 if w < 1:
                     raise ValueError(f"{name}: LINEAR window width must be >= 1, got {w}.")
-                out = (
-                    ((x - (c - 0.5)) / (w - 1) + 0.5).clamp_(0.0, 1.0) * span + self.y_min if w > 1 else None
-                )
-                if out is None:  # width 1: a step at the centre
-                    out = torch.where(x > c - 0.5, self.y_max, self.y_min).to(x.dtype)
+                if w == 1:  # width 1: a step at the centre
+                    unit = (x > c - 0.5).to(x.dtype)
+                else:
+                    unit = torch.sub(x, c - 0.5).div_(w - 1).add_(0.5).clamp_(0.0, 1.0)
             elif function == "LINEAR_EXACT":
                 if w <= 0:
                     raise ValueError(f"{name}: LINEAR_EXACT window width must be > 0, got {w}.")
-                out = ((x - c) / w + 0.5).clamp_(0.0, 1.0) * span + self.y_min
+                unit = torch.sub(x, c).div_(w).add_(0.5).clamp_(0.0, 1.0)
             else:
                 if w <= 0:
                     raise ValueError(f"{name}: SIGMOID window width must be > 0, got {w}.")
-                out = torch.sigmoid(4.0 * (x - c) / w) * span + self.y_min
+                unit = torch.sub(x, c).mul_(4.0 / w).sigmoid_()
+            out = unit if (span, self.y_min) == (1.0, 0.0) else unit.mul_(span).add_(self.y_min)
             mode = VoiMode.WINDOW.value
         result = _out(out, img, self.dtype)
         if isinstance(result, MetaTensor):
@@ -301,7 +306,7 @@ class BreastPercentileScale(Transform):
             )
             out = torch.full_like(x, self.b_min)
         else:
-            out = (x - lo) * ((self.b_max - self.b_min) / (hi - lo)) + self.b_min
+            out = torch.sub(x, lo).mul_((self.b_max - self.b_min) / (hi - lo)).add_(self.b_min)
             if self.clip:
                 out = out.clamp_(min(self.b_min, self.b_max), max(self.b_min, self.b_max))
         return _out(out, img, self.dtype)
@@ -340,11 +345,15 @@ class BreastZScore(Transform):
         check_image_2d(img, name, channels=None)
         m = _mask_tensor(mask if mask is not None else self.mask_fn(img), img, name).expand(img.shape)
         x = _float_tensor(img)
-        values = x[m].double()
-        mean, std = float(values.mean()), float(values.std(unbiased=False)) if values.numel() > 1 else 0.0
-        out = (x - mean) / max(std, self.eps)
+        if x.device.type == "cpu":  # numpy's boolean selection is much faster than torch's on the CPU
+            values = x.numpy()[m.numpy()]
+            mean, std = float(values.mean(dtype=np.float64)), float(values.std(dtype=np.float64))
+        else:
+            values = x[m].double()
+            mean, std = float(values.mean()), float(values.std(unbiased=False))
+        out = torch.sub(x, mean).div_(max(std, self.eps))
         if self.outside_value is not None:
-            out = out.masked_fill(~m, float(self.outside_value))
+            out = torch.where(m, out, float(self.outside_value))
         return _out(out, img, self.dtype)
 
 
