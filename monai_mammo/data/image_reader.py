@@ -20,7 +20,12 @@ from typing import Any
 import numpy as np
 from monai.utils import ImageMetaKey, optional_import
 
-from monai_mammo.data.errors import MammoReadError, TruncatedFileError, UnsupportedImageError
+from monai_mammo.data.errors import (
+    ImageTooLargeError,
+    MammoReadError,
+    TruncatedFileError,
+    UnsupportedImageError,
+)
 from monai_mammo.data.mammo_meta import (
     geometry_meta,
     mammo_meta,
@@ -161,7 +166,11 @@ class MammoImageReader(MammoReaderBase):
                 warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
                 im = PILImage.open(filename)
         except PILImage.DecompressionBombError as e:
-            raise UnsupportedImageError(filename, f"declares an absurd size ({e}).", "check the file.") from e
+            raise ImageTooLargeError(
+                filename,
+                f"declares an absurd size, refused by Pillow before decoding ({e}).",
+                "check the file; for a genuine image this large, raise PIL.Image.MAX_IMAGE_PIXELS.",
+            ) from e
         except PILImage.UnidentifiedImageError as e:
             raise UnsupportedImageError(
                 filename,
