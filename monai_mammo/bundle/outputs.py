@@ -1,0 +1,298 @@
+"""Per-image outputs of a segmentation run, each written atomically (temporary file, then ``os.replace``).
+
+For one image, in its original geometry, :func:`write_segmentation_outputs` writes into
+``<output_dir>/<name>/``:
+
+- ``mask.nii.gz`` (uint8, 0/1) and ``mask.png`` (uint8, 0/255, for 2D viewers);
+- ``prob.nii.gz`` (float32 lesion probability);
+- ``overlay.png``: the image in grey with the probability as a red heat map and the mask's outline in
+  yellow, reduced to at most ``overlay_max_size`` pixels on its longest side, for a person to look at;
+- ``lesions.csv``: one row per connected component of the mask (see :func:`lesion_rows`).
+
+NIfTI files hold the 2D array with the first axis along the image columns (x) and the second along the rows
+(y), as MONAI's PIL/ITK readers order 2D images, and the pixel spacing in the affine; the PNG files are in
+the usual row-major order. A reader therefore sees either no file or a complete one, never half of one.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+import torch
+from PIL import Image
+from scipy import ndimage
+
+from monai_mammo.data.datalist import atomic_write_bytes
+
+__all__ = [
+    "LESION_COLUMNS",
+    "WrittenOutputs",
+    "encode_nifti",
+    "encode_png",
+    "lesion_rows",
+    "output_name",
+    "overlay_image",
+    "write_lesion_csv",
+    "write_segmentation_outputs",
+]
+
+LESION_COLUMNS = (
+    "lesion",
+    "centre_row",
+    "centre_col",
+    "row_min",
+    "col_min",
+    "row_max",
+    "col_max",
+    "area_px",
+    "area_mm2",
+    "max_prob",
+    "mean_prob",
+)
+
+_SUFFIXES = (".nii.gz", ".dcm", ".dicom", ".nii", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+@dataclass
+class WrittenOutputs:
+    """What :func:`write_segmentation_outputs` wrote for one image.
+
+    Args:
+        folder: the image's output folder.
+        files: output kind (``mask_nifti``, ``mask_png``, ``prob_nifti``, ``overlay_png``, ``lesions_csv``) ->
+            path.
+        lesions: the rows of ``lesions.csv``.
+    """
+
+    folder: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    lesions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _as_2d(array: Any, name: str) -> np.ndarray:
+    """A ``(H, W)`` numpy array from ``(H, W)`` or ``(1, H, W)`` numpy/torch data."""
+    data = array.detach().cpu().numpy() if isinstance(array, torch.Tensor) else np.asarray(array)
+    if data.ndim == 3 and data.shape[0] == 1:
+        data = data[0]
+    if data.ndim != 2:
+        raise ValueError(f"{name} must be (H, W) or (1, H, W), got shape {tuple(data.shape)}.")
+    return data
+
+
+def _spacing(pixel_spacing: Sequence[float] | None) -> tuple[float, float]:
+    """``(row_mm, col_mm)``; NaN for unknown."""
+    if pixel_spacing is None:
+        return (math.nan, math.nan)
+    values = [float(v) for v in np.asarray(pixel_spacing, dtype=np.float64).ravel()[:2]]
+    if len(values) != 2:
+        return (math.nan, math.nan)
+    return (values[0], values[1])
+
+
+def output_name(filename: str | os.PathLike[str], data_root_dir: str | os.PathLike[str] | None = None) -> str:
+    """The output folder name of an input file: its path below ``data_root_dir`` without the image suffix.
+
+    ``data/case1/1-1.dcm`` with ``data_root_dir="data"`` gives ``case1/1-1``, so that inputs with the same
+    file name in different folders (as CBIS-DDSM's ``1-1.dcm``) do not overwrite each other's outputs.
+
+    Args:
+        filename: the input file.
+        data_root_dir: the folder the relative name starts from (``None``: the file name alone).
+
+    Returns:
+        A relative POSIX path without suffix.
+    """
+    path = Path(str(filename))
+    if data_root_dir is not None:
+        try:
+            path = path.resolve().relative_to(Path(str(data_root_dir)).resolve())
+        except ValueError:
+            path = Path(path.name)
+    else:
+        path = Path(path.name)
+    name = path.as_posix()
+    lower = name.lower()
+    for suffix in _SUFFIXES:
+        if lower.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def encode_png(array: np.ndarray) -> bytes:
+    """PNG bytes of a ``(H, W)`` or ``(H, W, 3)`` uint8 array."""
+    if array.dtype != np.uint8:
+        raise TypeError(f"encode_png expects uint8, got {array.dtype}.")
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def encode_nifti(
+    array: np.ndarray, pixel_spacing: Sequence[float] | None = None, compress: bool = True
+) -> bytes:
+    """NIfTI-1 bytes of a ``(H, W)`` array, axes ordered (columns, rows) with the spacing in the affine.
+
+    Args:
+        array: the 2D image ``(H, W)``; its dtype is kept.
+        pixel_spacing: ``[row_mm, col_mm]``; unknown (NaN/None) counts as 1 mm.
+        compress: gzip the file (``.nii.gz``).
+
+    Returns:
+        The file's bytes.
+    """
+    row_mm, col_mm = _spacing(pixel_spacing)
+    row_mm = row_mm if math.isfinite(row_mm) and row_mm > 0 else 1.0
+    col_mm = col_mm if math.isfinite(col_mm) and col_mm > 0 else 1.0
+    image = nib.Nifti1Image(np.ascontiguousarray(array.T), np.diag([col_mm, row_mm, 1.0, 1.0]))
+    image.header.set_xyzt_units("mm")
+    data = image.to_bytes()
+    return gzip.compress(data, compresslevel=6, mtime=0) if compress else data
+
+
+def overlay_image(
+    image: np.ndarray, prob: np.ndarray, mask: np.ndarray, max_size: int | None = 1024, alpha: float = 0.6
+) -> np.ndarray:
+    """An RGB picture of a prediction: grey image, red probability heat, yellow mask outline.
+
+    Args:
+        image: ``(H, W)`` image, any intensity scale (shown between its 1st and 99th percentiles).
+        prob: ``(H, W)`` probabilities in ``[0, 1]``.
+        mask: ``(H, W)`` binary mask.
+        max_size: the longest side of the result (the inputs are subsampled); ``None`` keeps the size.
+        alpha: opacity of the heat map at probability 1.
+
+    Returns:
+        ``(h, w, 3)`` uint8 array.
+    """
+    step = 1 if not max_size else max(1, math.ceil(max(image.shape) / int(max_size)))
+    img = np.asarray(image, dtype=np.float32)[::step, ::step]
+    p = np.clip(np.nan_to_num(np.asarray(prob, dtype=np.float32)[::step, ::step]), 0.0, 1.0)
+    m = np.asarray(mask)[::step, ::step] > 0
+    finite = img[np.isfinite(img)]
+    lo, hi = np.percentile(finite, [1.0, 99.0]) if finite.size else (0.0, 1.0)
+    grey = np.clip((img - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(img)
+    grey = np.nan_to_num(grey)
+    rgb = np.repeat(grey[..., None], 3, axis=-1)
+    heat = (alpha * p)[..., None]
+    rgb = rgb * (1.0 - heat) + heat * np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    outline = m & ~ndimage.binary_erosion(m)
+    rgb[outline] = (1.0, 1.0, 0.0)
+    return np.round(rgb * 255.0).astype(np.uint8)
+
+
+def lesion_rows(
+    prob: np.ndarray, mask: np.ndarray, pixel_spacing: Sequence[float] | None = None
+) -> list[dict[str, Any]]:
+    """One row per 8-connected component of ``mask`` (see :data:`LESION_COLUMNS`), largest first.
+
+    Centres are probability-weighted, in pixels of the given arrays; the box is inclusive; ``area_mm2`` is
+    NaN when the pixel spacing is unknown.
+
+    Args:
+        prob: ``(H, W)`` probabilities.
+        mask: ``(H, W)`` binary mask.
+        pixel_spacing: ``[row_mm, col_mm]``.
+
+    Returns:
+        The rows, as dictionaries.
+    """
+    labels, n = ndimage.label(np.asarray(mask) > 0, structure=np.ones((3, 3), dtype=bool))
+    if n == 0:
+        return []
+    p = np.asarray(prob, dtype=np.float64)
+    row_mm, col_mm = _spacing(pixel_spacing)
+    index = np.arange(1, n + 1)
+    areas = ndimage.sum_labels(np.ones_like(p), labels, index)
+    weights = np.maximum(p, 1e-12)
+    centres = ndimage.center_of_mass(weights, labels, index)
+    maxima = ndimage.maximum(p, labels, index)
+    means = ndimage.mean(p, labels, index)
+    boxes = ndimage.find_objects(labels)
+    rows = []
+    for i in range(n):
+        box = boxes[i]
+        rows.append(
+            {
+                "centre_row": round(float(centres[i][0]), 2),
+                "centre_col": round(float(centres[i][1]), 2),
+                "row_min": int(box[0].start),
+                "col_min": int(box[1].start),
+                "row_max": int(box[0].stop - 1),
+                "col_max": int(box[1].stop - 1),
+                "area_px": int(areas[i]),
+                "area_mm2": round(float(areas[i]) * row_mm * col_mm, 3),
+                "max_prob": round(float(maxima[i]), 5),
+                "mean_prob": round(float(means[i]), 5),
+            }
+        )
+    rows.sort(key=lambda r: (-r["area_px"], -r["max_prob"]))
+    return [{"lesion": k + 1, **r} for k, r in enumerate(rows)]
+
+
+def write_lesion_csv(path: str | os.PathLike[str], rows: Sequence[dict[str, Any]]) -> Path:
+    """Write lesion rows as CSV (header :data:`LESION_COLUMNS`, also for no rows), atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(LESION_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: row.get(k, "") for k in LESION_COLUMNS})
+    return atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
+
+
+def write_segmentation_outputs(
+    output_dir: str | os.PathLike[str],
+    name: str,
+    prob: Any,
+    image: Any | None = None,
+    pixel_spacing: Sequence[float] | None = None,
+    threshold: float = 0.5,
+    overlay_max_size: int | None = 1024,
+) -> WrittenOutputs:
+    """Write the outputs of one image into ``<output_dir>/<name>/`` (see the module docstring).
+
+    Args:
+        output_dir: the run's output folder.
+        name: the image's output name (e.g. from :func:`output_name`).
+        prob: ``(H, W)`` or ``(1, H, W)`` lesion probability in the original image geometry.
+        image: the image, same shape, for the overlay (``None``: no overlay).
+        pixel_spacing: ``[row_mm, col_mm]`` of the original image (NaN when unknown).
+        threshold: probability at or above which a pixel is in the mask.
+        overlay_max_size: the longest side of ``overlay.png``.
+
+    Returns:
+        The folder, the files written and the lesion rows.
+
+    Raises:
+        ValueError: if ``prob`` and ``image`` are not 2D images of the same shape.
+    """
+    p = _as_2d(prob, "prob").astype(np.float32, copy=False)
+    mask = (p >= float(threshold)).astype(np.uint8)
+    folder = Path(output_dir) / name
+    written = {
+        "mask_nifti": atomic_write_bytes(folder / "mask.nii.gz", encode_nifti(mask, pixel_spacing)),
+        "mask_png": atomic_write_bytes(folder / "mask.png", encode_png(mask * np.uint8(255))),
+        "prob_nifti": atomic_write_bytes(folder / "prob.nii.gz", encode_nifti(p, pixel_spacing)),
+    }
+    if image is not None:
+        img = _as_2d(image, "image")
+        if img.shape != p.shape:
+            raise ValueError(
+                f"{name}: image shape {img.shape} differs from the probability map's {p.shape}; both must "
+                "be in the original geometry (invert the preprocessing of both: "
+                "Invertd(keys=['pred', 'image']))."
+            )
+        picture = overlay_image(img, p, mask, max_size=overlay_max_size)
+        written["overlay_png"] = atomic_write_bytes(folder / "overlay.png", encode_png(picture))
+    rows = lesion_rows(p, mask, pixel_spacing)
+    written["lesions_csv"] = write_lesion_csv(folder / "lesions.csv", rows)
+    return WrittenOutputs(folder=folder, files=written, lesions=rows)

@@ -1,0 +1,82 @@
+"""Where a bundle is and what it reads: the bundle root from any working folder, the images of a folder.
+
+MONAI's config parser does not tell a config where its own file is, so model-zoo bundles set
+``"bundle_root": "."`` and must be run from their folder. :func:`locate_bundle_root` lets a monai_mammo
+bundle run both from its own folder and from the repository root (or anywhere, in a source checkout);
+``--bundle_root <path>`` on the command line still overrides it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["IMAGE_SUFFIXES", "list_images", "locate_bundle_root"]
+
+IMAGE_SUFFIXES = (".dcm", ".dicom", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pgm", ".nii", ".nii.gz")
+"""File name endings :func:`list_images` picks up (case-insensitive)."""
+
+
+def _is_bundle(folder: Path) -> bool:
+    return (folder / "configs" / "metadata.json").is_file()
+
+
+def locate_bundle_root(name: str, start: str | os.PathLike[str] | None = None) -> str:
+    """The folder of bundle ``name``, found from the working folder.
+
+    Looks, in order, at: the working folder itself when it is named ``name`` and holds
+    ``configs/metadata.json`` (run from the bundle's folder); ``./bundles/<name>`` (run from the repository
+    root); ``<source checkout>/bundles/<name>`` beside the installed ``monai_mammo`` package (editable
+    installs).
+
+    Args:
+        name: the bundle's folder name, e.g. ``"mammo_lesion_segmentation"``.
+        start: the folder to start from (default: the current working folder).
+
+    Returns:
+        The bundle folder, as a string.
+
+    Raises:
+        FileNotFoundError: when none of those places holds the bundle; pass ``--bundle_root`` then.
+    """
+    cwd = Path(start) if start is not None else Path.cwd()
+    candidates = []
+    if cwd.name == name:
+        candidates.append(cwd)
+    candidates.append(cwd / "bundles" / name)
+    candidates.append(Path(__file__).resolve().parents[2] / "bundles" / name)
+    for folder in candidates:
+        if _is_bundle(folder):
+            return str(folder)
+    tried = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(
+        f"bundle {name!r} not found (looked at {tried}); run from the bundle's folder or the repository "
+        "root, or pass --bundle_root <path to the bundle>."
+    )
+
+
+def list_images(folder: str | os.PathLike[str], recursive: bool = True) -> list[str]:
+    """The image files in ``folder`` (by :data:`IMAGE_SUFFIXES`), sorted; hidden files are skipped.
+
+    Args:
+        folder: the folder to list.
+        recursive: include sub-folders.
+
+    Returns:
+        The file paths, as strings.
+
+    Raises:
+        FileNotFoundError: when ``folder`` is not a folder.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"input folder {str(root)!r} does not exist (set --dataset_dir).")
+    paths = root.rglob("*") if recursive else root.glob("*")
+    found = [
+        p
+        for p in paths
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and p.name.lower().endswith(IMAGE_SUFFIXES)
+    ]
+    return [str(p) for p in sorted(found)]

@@ -1,0 +1,162 @@
+"""``SegmentationWriter``: an Ignite handler that writes the per-image outputs of a segmentation run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from monai.data import MetaTensor, decollate_batch
+from monai.utils import IgniteInfo, min_version, optional_import
+
+from monai_mammo.bundle.outputs import output_name, write_segmentation_outputs
+from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.utils.enums import MammoMetaKey
+
+Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
+
+__all__ = ["SegmentationWriter"]
+
+SUMMARY_COLUMNS = ("name", "source", "height", "width", "n_lesions", "max_prob", "folder")
+
+
+class SegmentationWriter:
+    """Write, for every image an evaluator infers, its mask, probability map, overlay and lesion table.
+
+    Attach it to a :class:`monai.engines.SupervisedEvaluator` whose postprocessing turns ``pred`` into
+    probabilities in the original image geometry, e.g. ``Activationsd(sigmoid=True)`` then
+    ``Invertd(keys=["pred", "image"], transform=preprocessing, orig_keys="image")`` (inverting ``image``
+    too gives the overlay its background). At each iteration it calls
+    :func:`monai_mammo.bundle.outputs.write_segmentation_outputs` per image (every file written atomically);
+    when the run completes it writes ``summary.csv`` (one row per image) into ``output_dir``.
+
+    Args:
+        output_dir: the folder of the outputs; each image gets ``<output_dir>/<name>/``.
+        pred_key: the key of the probability map in the engine's output.
+        image_key: the key of the image used for the overlay (``None``: no overlay).
+        threshold: the probability at or above which a pixel is lesion.
+        data_root_dir: input folder the output names are relative to (see
+            :func:`monai_mammo.bundle.outputs.output_name`); ``None`` uses the file name alone.
+        overlay_max_size: the longest side of ``overlay.png``.
+        output_transform: maps ``engine.state.output`` to a list of per-image dictionaries (default: the
+            decollated output itself).
+        name: logger name (default: the engine's logger).
+
+    Example:
+        .. code-block:: json
+
+            {"_target_": "monai_mammo.handlers.SegmentationWriter", "output_dir": "@output_dir",
+             "data_root_dir": "@dataset_dir"}
+    """
+
+    def __init__(
+        self,
+        output_dir: str | os.PathLike[str],
+        pred_key: str = "pred",
+        image_key: str | None = "image",
+        threshold: float = 0.5,
+        data_root_dir: str | os.PathLike[str] | None = None,
+        overlay_max_size: int | None = 1024,
+        output_transform: Callable[[Any], Any] | None = None,
+        name: str | None = None,
+    ) -> None:
+        if not 0.0 < float(threshold) <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold}.")
+        self.output_dir = Path(output_dir)
+        self.pred_key = pred_key
+        self.image_key = image_key
+        self.threshold = float(threshold)
+        self.data_root_dir = data_root_dir
+        self.overlay_max_size = overlay_max_size
+        self.output_transform = output_transform
+        self.logger = logging.getLogger(name)
+        self._name = name
+        self.rows: list[dict[str, Any]] = []
+
+    def attach(self, engine: Any) -> None:
+        """Register with ``engine``: write at every iteration, the summary at the end of the run.
+
+        Args:
+            engine: an Ignite engine (a MONAI evaluator).
+        """
+        if self._name is None:
+            self.logger = engine.logger
+        engine.add_event_handler(Events.STARTED, self._reset)
+        engine.add_event_handler(Events.ITERATION_COMPLETED, self)
+        engine.add_event_handler(Events.COMPLETED, self.write_summary)
+
+    def _reset(self, engine: Any) -> None:
+        self.rows = []
+
+    def _items(self, output: Any) -> list[dict[str, Any]]:
+        items = self.output_transform(output) if self.output_transform is not None else output
+        if isinstance(items, dict):
+            items = decollate_batch(items)
+        return list(items)
+
+    def __call__(self, engine: Any) -> None:
+        """Write the outputs of the images of the current iteration.
+
+        Args:
+            engine: the engine, whose ``state.output`` holds the images' predictions.
+
+        Raises:
+            KeyError: when an output lacks ``pred_key`` (or ``image_key``).
+        """
+        for item in self._items(engine.state.output):
+            if self.pred_key not in item:
+                raise KeyError(f"SegmentationWriter: the engine output has no {self.pred_key!r} key.")
+            pred = item[self.pred_key]
+            meta = pred.meta if isinstance(pred, MetaTensor) else {}
+            source = str(meta.get("filename_or_obj", f"image_{len(self.rows)}"))
+            spacing = meta.get(MammoMetaKey.PIXEL_SPACING.value, meta.get("pixel_spacing"))
+            image = None
+            if self.image_key is not None:
+                if self.image_key not in item:
+                    raise KeyError(f"SegmentationWriter: the engine output has no {self.image_key!r} key.")
+                image = item[self.image_key]
+            name = output_name(source, self.data_root_dir)
+            written = write_segmentation_outputs(
+                self.output_dir,
+                name,
+                pred,
+                image=image,
+                pixel_spacing=None if spacing is None else np.asarray(spacing, dtype=np.float64).ravel(),
+                threshold=self.threshold,
+                overlay_max_size=self.overlay_max_size,
+            )
+            prob = np.asarray(pred.detach().cpu() if hasattr(pred, "detach") else pred, dtype=np.float32)
+            n_lesions = len(written.lesions)
+            self.rows.append(
+                {
+                    "name": name,
+                    "source": source,
+                    "height": prob.shape[-2],
+                    "width": prob.shape[-1],
+                    "n_lesions": n_lesions,
+                    "max_prob": round(float(prob.max()) if prob.size else math.nan, 5),
+                    "folder": str(written.folder),
+                }
+            )
+            self.logger.info(f"wrote {name}: {n_lesions} lesion(s), max prob {self.rows[-1]['max_prob']}.")
+
+    def write_summary(self, engine: Any = None) -> Path:
+        """Write ``summary.csv`` (one row per image written in this run) atomically.
+
+        Args:
+            engine: unused (Ignite passes the engine).
+
+        Returns:
+            The path written.
+        """
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        return atomic_write_bytes(self.output_dir / "summary.csv", buffer.getvalue().encode("utf-8"))
