@@ -145,7 +145,7 @@ def draw_breast_shape(rng: np.random.Generator) -> BreastShape:
         wobble=tuple((0.02 * (u[12 + k] - 0.5) / (k + 1) ** 0.5, 2 * np.pi * u[16 + k]) for k in range(4)),
         nipple=(float((u[13] - 0.5) * 0.04), 0.008 + 0.01 * u[14]),
         fat_rim_mm=3.0 + 6.0 * u[15],
-        edge_mm=12.0 + 12.0 * u[19],
+        edge_mm=15.0 + 15.0 * u[19],
     )
 
 
@@ -348,7 +348,7 @@ def draw_tissue_parameters(rng: np.random.Generator, density: BreastDensity) -> 
         background=0.015 + 0.015 * u[0],
         fat=0.2 + 0.07 * u[1],
         gland=0.55 + 0.1 * u[2],
-        min_thickness=0.42 + 0.12 * u[3],
+        min_thickness=0.28 + 0.14 * u[3],
         skin=0.05 + 0.04 * u[4],
         skin_mm=1.2 + 0.8 * u[5],
         strands=0.08 + 0.1 * u[6],
@@ -509,7 +509,7 @@ def render_anatomy(
     _affine(gland, 1.0 / 2.5, 0.5 - threshold / 2.5, gland)
     _smoothstep(gland, scratch)
     np.clip(fine, -2.0, 2.0, out=fine)
-    _affine(fine, 0.2, 0.8, fine)
+    _affine(fine, 0.12, 0.88, fine)
     gland *= fine
     if muscle is not None:
         gland[box] *= f32(1.0) - member
