@@ -52,3 +52,18 @@ def cesm_cases(shared_data: Path) -> list[RealCase]:
         _, _, lat, _, view = jpg.stem.split("_")
         cases.append(RealCase(jpg.stem, image, lat, view, lesion_mask=lesion[None]))
     return cases
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Run each transform test with one torch thread (restored afterwards).
+
+    The suite shares 2 CPU cores with other jobs; small torch ops with 2 intra-op threads then run 5-10x
+    slower than with one (measured), and the transforms under test are the same either way.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -40,6 +40,27 @@ __all__ = [
 ]
 
 
+def _history(x: Any) -> list[tuple[str, Any]] | None:
+    """The spatial history of a ``MetaTensor``: the class and flip/crop record of each applied operation."""
+    if not isinstance(x, MetaTensor):
+        return None
+    return [
+        (op.get(TraceKeys.CLASS_NAME), str(op.get(TraceKeys.EXTRA_INFO, {}).get("flipped", "")))
+        for op in x.applied_operations
+    ]
+
+
+def _check_same_history(x: Any, mask: Any, key: Hashable, mask_key: Hashable, name: str) -> None:
+    """Refuse to crop ``x`` with a mask that went through other spatial transforms (e.g. missed a flip)."""
+    hx, hm = _history(x), _history(mask)
+    if hx is not None and hm is not None and hx != hm:
+        raise ValueError(
+            f"{name}: {mask_key!r} went through {[h[0] for h in hm]} but {key!r} through "
+            f"{[h[0] for h in hx]}; list {mask_key!r} in the keys of the earlier spatial transforms "
+            "(or compute it after them)."
+        )
+
+
 class BreastMaskd(MapTransform):
     """Dictionary version of :class:`~monai_mammo.transforms.BreastMask`: writes the mask under ``mask_key``.
 
@@ -241,6 +262,7 @@ class CropBreastd(CropForegroundd):
         size = tuple(int(s) for s in mask.shape[1:])
         d = dict(data)
         for key in self.key_iterator(d):
+            _check_same_history(d[key], mask, key, self.mask_key, name)
             if tuple(d[key].shape[1:]) != size:
                 raise ValueError(
                     f"{name}: key {key!r} has spatial shape {tuple(d[key].shape[1:])}, mask has {size}."
