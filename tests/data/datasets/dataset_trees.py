@@ -654,3 +654,14 @@ def build_cmmd(root: Path, clinical: str = "xlsx") -> Path:
         view_code=views[0],
     )
     return root
+
+
+def mini_mias_subset(source: Path, root: Path, n_images: int = 24) -> Path:
+    """A small real mini-MIAS tree: the first ``n_images`` films of ``source`` (symlinks) and their rows."""
+    rows = [line for line in (source / "Info.txt").read_text().splitlines() if line.startswith("mdb")]
+    names = sorted({line.split()[0] for line in rows})[:n_images]
+    root.mkdir(parents=True)
+    (root / "Info.txt").write_text("\n".join(r for r in rows if r.split()[0] in names) + "\n")
+    for name in names:
+        (root / f"{name}.png").symlink_to(source / "images" / f"{name}.png")
+    return root

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from dataset_trees import mini_mias_subset
 
 from monai_mammo.data.datasets import prepare_dataset
 
@@ -19,15 +20,7 @@ BUNDLE = Path(__file__).resolve().parents[3] / "bundles" / "mammo_lesion_segment
     not (BUNDLE / "configs" / "train.json").is_file(), reason="segmentation bundle not present"
 )
 def test_segmentation_bundle_trains_one_epoch_on_an_imported_mini_mias(shared_data, tmp_path):
-    # a small real subset: 12 women (24 films) with their rows of Info.txt
-    source = shared_data / "mini_mias"
-    rows = [line for line in (source / "Info.txt").read_text().splitlines() if line.startswith("mdb")]
-    names = sorted({line.split()[0] for line in rows})[:24]
-    root = tmp_path / "mias"
-    root.mkdir()
-    (root / "Info.txt").write_text("\n".join(r for r in rows if r.split()[0] in names) + "\n")
-    for name in names:
-        (root / f"{name}.png").symlink_to(source / "images" / f"{name}.png")
+    root = mini_mias_subset(shared_data / "mini_mias", tmp_path / "mias", n_images=24)  # 12 women
     datalist = prepare_dataset(
         "mini_mias",
         root=root,

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from dataset_trees import mini_mias_subset
 from PIL import Image
 
 from monai_mammo.data.datalist import FOLDS, load_datalist, validate_datalist
@@ -128,9 +129,10 @@ def test_a_datalist_from_the_importer_feeds_a_monai_dataloader(shared_data, tmp_
         SelectItemsd,
     )
 
+    root = mini_mias_subset(shared_data / "mini_mias", tmp_path / "mias", n_images=40)  # 20 women
     out = prepare_dataset(
         "mini_mias",
-        root=shared_data / "mini_mias",
+        root=root,
         out=tmp_path / "dl.json",
         cache_dir=tmp_path / "cache",
         size=(128, 128),
