@@ -163,9 +163,9 @@ def prepare_dataset(
         item = _item(record, result)
         strata[item["image"]] = record.stratum
         items.append(item)
+    _write_report(out, spec.name, root, scan, [], failed, {}, settings={})  # kept if the steps below fail
     if not items:
         raise DatasetLayoutError(f"{root}: every {spec.title} image failed; see {report_path(out)}.")
-    _write_report(out, spec.name, root, scan, [], failed, {}, settings={})  # early report if the split fails
 
     official_key = "official_split" if official_split else None
     conflicts: dict[str, list[str]] = {}
@@ -206,8 +206,8 @@ def prepare_dataset(
     if "labels" in scan.info:
         datalist["labels"] = scan.info["labels"]
     datalist.update({fold: folds[fold] for fold in FOLDS})
+    report = validate_datalist(datalist, base_dir=out.parent)  # no patient in two folds: checked first
     write_datalist(datalist, out)
-    report = validate_datalist(out)  # refuses a patient in two folds
     summary = {
         fold: {
             "images": report.items.get(fold, 0),
