@@ -42,6 +42,8 @@ _OFFICIAL_ALLOWED: dict[str | None, tuple[str, ...]] = {
     "test": ("test",),
 }
 _OFFICIAL_PRIORITY = {"training": 0, "validation": 1, "test": 2}
+_UMASK = os.umask(0o022)  # read once at import (os.umask can only be read by setting it)
+os.umask(_UMASK)
 
 
 class DatalistError(ValueError):
@@ -324,6 +326,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files: give the usual permissions
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -143,6 +144,9 @@ def test_write_load_roundtrip_relative_paths_and_monai_loader(tmp_path):
     report = validate_datalist(out)
     assert report.ok and report.items == {"training": 1, "validation": 0, "test": 1}
     assert not list((tmp_path / "lists").glob(".*.tmp"))  # no temporary file left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
 
 
 def test_validate_refuses_a_patient_in_two_folds(tmp_path):
