@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ import numpy as np
 import pydicom
 from monai.utils import ImageMetaKey
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from monai_mammo.data.errors import (
@@ -89,9 +91,9 @@ def _floats(value: object) -> list[float]:
     """A DICOM DS/IS value (single or multi-valued) as a list of floats; [] when absent or not numeric."""
     if value is None or value == "":
         return []
-    values = value if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else [value]
+    values: Iterable[Any] = value if isinstance(value, (list, tuple, MultiValue)) else [value]
     try:
-        return [float(v) for v in values]  # type: ignore[union-attr]
+        return [float(v) for v in values]
     except (TypeError, ValueError):
         return []
 
@@ -329,7 +331,7 @@ class MammoDicomReader(MammoReaderBase):
                 filename, "is an empty file, not a DICOM file.", "check the path and the copy."
             )
         try:
-            ds = pydicom.dcmread(filename)
+            ds: pydicom.Dataset = pydicom.dcmread(filename)
         except InvalidDicomError:
             ds = self._parse_without_preamble(filename)
         except EOFError as e:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from os import PathLike
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from monai.config import PathLike
 from monai.data.image_reader import ImageReader
 from monai.utils import MetaKeys, ensure_tuple
 
@@ -98,7 +98,7 @@ class MammoReaderBase(ImageReader):
             raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}.")
         self.max_pixels = int(max_pixels)
 
-    def _suffix_ok(self, filename: str | PathLike[str]) -> bool:
+    def _suffix_ok(self, filename: PathLike) -> bool:
         name = Path(str(filename)).name.lower()
         return any(name.endswith(s) for s in self.suffixes)
 

@@ -82,10 +82,13 @@ def test_cdd_cesm_jpegs(shared_data):
         np.testing.assert_allclose(img[0], _full_range(np.asarray(Image.open(path))[..., 0]), atol=1e-6)
 
 
-def test_cdd_cesm_colour_mask_is_refused(shared_data):
-    path = shared_data / "cdd_cesm" / "masks" / "flipped_P143_L_DM_CC.png"  # tiny lesion: 0.08% coloured
-    with pytest.raises(UnsupportedImageError, match="colour image"):
-        read(path)
+def test_cdd_cesm_colour_masks_are_refused(shared_data):
+    """The colour lesion masks (red/green on black; P143: a lesion of 0.08 % of the pixels) are not grey."""
+    paths = sorted((shared_data / "cdd_cesm" / "masks").glob("*.png"))
+    assert len(paths) == 9
+    for path in paths:
+        with pytest.raises(UnsupportedImageError, match=f"{path.name}: is a colour image"):
+            read(path)
 
 
 def _full_range(a: np.ndarray) -> np.ndarray:
