@@ -1,0 +1,57 @@
+"""Evaluation metrics for mammography on top of ``monai.metrics``: CIs, sensitivity@specificity, FROC."""
+
+from __future__ import annotations
+
+from monai_mammo.metrics.bootstrap import ConfidenceInterval, bootstrap_ci
+from monai_mammo.metrics.calibration import expected_calibration_error, reliability_bins
+from monai_mammo.metrics.classification import (
+    confusion_matrix,
+    roc_auc,
+    roc_auc_with_ci,
+    roc_curve,
+    sensitivity_at_specificity,
+    sensitivity_at_specificity_with_ci,
+)
+from monai_mammo.metrics.froc import (
+    DEFAULT_FP_RATES,
+    FROCCurve,
+    LesionMatch,
+    froc_curve,
+    froc_curve_from_matches,
+    froc_score,
+    froc_score_with_ci,
+    froc_sensitivities,
+    match_lesions,
+)
+from monai_mammo.metrics.lesions import LESION_COLUMNS, lesion_label_map, lesion_table
+from monai_mammo.metrics.plots import plot_froc, plot_roc
+from monai_mammo.metrics.segmentation import dice_per_image, mean_dice_with_ci
+
+__all__ = [
+    "DEFAULT_FP_RATES",
+    "LESION_COLUMNS",
+    "ConfidenceInterval",
+    "FROCCurve",
+    "LesionMatch",
+    "bootstrap_ci",
+    "confusion_matrix",
+    "dice_per_image",
+    "expected_calibration_error",
+    "froc_curve",
+    "froc_curve_from_matches",
+    "froc_score",
+    "froc_score_with_ci",
+    "froc_sensitivities",
+    "lesion_label_map",
+    "lesion_table",
+    "match_lesions",
+    "mean_dice_with_ci",
+    "plot_froc",
+    "plot_roc",
+    "reliability_bins",
+    "roc_auc",
+    "roc_auc_with_ci",
+    "roc_curve",
+    "sensitivity_at_specificity",
+    "sensitivity_at_specificity_with_ci",
+]

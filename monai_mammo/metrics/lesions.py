@@ -1,0 +1,192 @@
+"""Lesion candidates of a probability map: connected components with their position, size and scores."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from monai_mammo.metrics.bootstrap import to_numpy
+
+__all__ = ["LESION_COLUMNS", "lesion_label_map", "lesion_table"]
+
+LESION_COLUMNS = (
+    "label",
+    "centre_row",
+    "centre_col",
+    "peak_row",
+    "peak_col",
+    "bbox_row0",
+    "bbox_col0",
+    "bbox_row1",
+    "bbox_col1",
+    "area_px",
+    "area_mm2",
+    "max_prob",
+    "mean_prob",
+)
+
+
+def as_map_2d(array: Any, name: str) -> np.ndarray:
+    """A 2D map from ``(H, W)``, ``(1, H, W)`` or ``(1, 1, H, W)``."""
+    data = to_numpy(array, name)
+    while data.ndim > 2 and data.shape[0] == 1:
+        data = data[0]
+    if data.ndim != 2:
+        raise ValueError(f"{name} must be one 2D map (H, W) or (1, H, W), got shape {to_numpy(array).shape}.")
+    return data
+
+
+def _spacing_from(prob_map: Any, pixel_spacing: Sequence[float] | None) -> tuple[float, float]:
+    """``pixel_spacing`` or the ``pixel_spacing`` metadata of a MetaTensor; NaN when unknown."""
+    if pixel_spacing is None:
+        meta = getattr(prob_map, "meta", None)
+        pixel_spacing = meta.get("pixel_spacing") if isinstance(meta, dict) else None
+    if pixel_spacing is None:
+        return (math.nan, math.nan)
+    values = np.asarray(to_numpy(pixel_spacing, "pixel_spacing"), dtype=np.float64).reshape(-1)
+    if values.size == 1:
+        values = np.repeat(values, 2)
+    if values.size != 2:
+        raise ValueError(f"pixel_spacing must be [row_mm, col_mm], got {values.tolist()}.")
+    return float(values[0]), float(values[1])
+
+
+def lesion_table(
+    prob_map: Any,
+    threshold: float = 0.5,
+    pixel_spacing: Sequence[float] | None = None,
+    min_area_px: int = 1,
+    connectivity: int = 2,
+) -> list[dict[str, float | int]]:
+    """One row per connected component of ``prob_map >= threshold``.
+
+    Row keys (:data:`LESION_COLUMNS`): ``label`` (1, 2, ... in raster order of the components' first pixel),
+    ``centre_row``/``centre_col`` (centroid of the component's pixels, float), ``peak_row``/``peak_col``
+    (the pixel of the highest probability, first in raster order on ties; always inside the component),
+    ``bbox_row0, bbox_col0, bbox_row1, bbox_col1`` (bounding box, end exclusive), ``area_px``, ``area_mm2``
+    (``area_px * row_mm * col_mm``; NaN when the pixel spacing is unknown), ``max_prob`` and ``mean_prob``
+    (over the component). Components smaller than ``min_area_px`` are dropped (labels stay consecutive).
+
+    Args:
+        prob_map: probability map ``(H, W)``, ``(1, H, W)`` or ``(1, 1, H, W)``, numpy or torch; a
+            MetaTensor's ``pixel_spacing`` metadata is used when ``pixel_spacing`` is not given.
+        threshold: a pixel belongs to a candidate when its probability is ``>= threshold``.
+        pixel_spacing: ``[row_mm, col_mm]`` (one number for square pixels); ``None``: from the metadata.
+        min_area_px: the smallest component kept, in pixels.
+        connectivity: 1 (4-neighbourhood) or 2 (8-neighbourhood).
+
+    Returns:
+        A list of dicts (JSON/CSV friendly: ints and floats), in label order.
+
+    Raises:
+        ValueError: for a map that is not 2D, a bad ``pixel_spacing`` or ``connectivity``.
+    """
+    if connectivity not in (1, 2):
+        raise ValueError(f"connectivity must be 1 or 2, got {connectivity}.")
+    row_mm, col_mm = _spacing_from(prob_map, pixel_spacing)
+    prob = as_map_2d(prob_map, "prob_map").astype(np.float64)
+    labels, n = ndimage.label(prob >= threshold, structure=ndimage.generate_binary_structure(2, connectivity))
+    if n == 0:
+        return []
+    index = np.arange(1, n + 1)
+    areas = ndimage.sum_labels(np.ones_like(prob), labels, index)
+    maxima = ndimage.maximum(prob, labels, index)
+    means = ndimage.mean(prob, labels, index)
+    # peak: highest probability, first in raster order on ties (a stable sort by label, then -prob)
+    flat = np.flatnonzero(labels)
+    order = np.lexsort((-prob.ravel()[flat], labels.ravel()[flat]))
+    sorted_labels = labels.ravel()[flat][order]
+    first = np.r_[0, np.flatnonzero(np.diff(sorted_labels)) + 1]
+    peaks = np.column_stack(np.unravel_index(flat[order][first], prob.shape))
+    centres = ndimage.center_of_mass(np.ones_like(prob), labels, index)
+    boxes = ndimage.find_objects(labels)
+    rows: list[dict[str, float | int]] = []
+    for i in range(n):
+        area = int(areas[i])
+        if area < min_area_px:
+            continue
+        box = boxes[i]
+        rows.append(
+            {
+                "label": len(rows) + 1,
+                "centre_row": float(centres[i][0]),
+                "centre_col": float(centres[i][1]),
+                "peak_row": int(peaks[i][0]),
+                "peak_col": int(peaks[i][1]),
+                "bbox_row0": int(box[0].start),
+                "bbox_col0": int(box[1].start),
+                "bbox_row1": int(box[0].stop),
+                "bbox_col1": int(box[1].stop),
+                "area_px": area,
+                "area_mm2": area * row_mm * col_mm,
+                "max_prob": float(maxima[i]),
+                "mean_prob": float(means[i]),
+            }
+        )
+    return rows
+
+
+def lesion_label_map(
+    shape: Sequence[int],
+    mask: Any | None = None,
+    circles: Sequence[Sequence[float]] | None = None,
+    boxes: Sequence[Sequence[float]] | None = None,
+) -> np.ndarray:
+    """Ground-truth lesions as a label map: 0 = background, 1..n = one label per lesion.
+
+    - ``mask``: a binary mask (values 0/1 or bool) is split into connected components (8-neighbourhood),
+      one lesion each; a mask with other integer values is taken as already labelled (each distinct
+      non-zero value is one lesion, relabelled 1..n);
+    - ``circles``: ``(row, col, radius)`` in pixels: the pixels whose centre lies within ``radius``;
+    - ``boxes``: ``(row0, col0, row1, col1)``, end exclusive.
+
+    Circles and boxes are numbered after the mask's lesions, in the given order; where lesions overlap the
+    later one wins.
+
+    Args:
+        shape: ``(H, W)`` of the image.
+        mask: ground-truth mask ``(H, W)`` or ``(1, H, W)``.
+        circles: lesion circles.
+        boxes: lesion boxes.
+
+    Returns:
+        Integer array ``(H, W)``.
+
+    Raises:
+        ValueError: for a mask of another shape, or malformed circles/boxes.
+    """
+    shape = tuple(int(v) for v in shape)
+    if len(shape) != 2:
+        raise ValueError(f"shape must be (H, W), got {shape}.")
+    out = np.zeros(shape, dtype=np.int32)
+    n = 0
+    if mask is not None:
+        m = as_map_2d(mask, "mask")
+        if m.shape != shape:
+            raise ValueError(f"mask shape {m.shape} does not match the map shape {shape}.")
+        values = np.unique(m)
+        if m.dtype == bool or np.all(np.isin(values, (0, 1))):
+            out, n = ndimage.label(m != 0, structure=np.ones((3, 3), dtype=bool))
+            out = out.astype(np.int32)
+        else:
+            nonzero = values[values != 0]
+            out[m != 0] = np.searchsorted(nonzero, m[m != 0]) + 1
+            n = len(nonzero)
+    rr, cc = np.ogrid[: shape[0], : shape[1]]
+    for circle in circles or ():
+        if len(circle) != 3:
+            raise ValueError(f"a circle is (row, col, radius), got {tuple(circle)}.")
+        r, c, radius = (float(v) for v in circle)
+        n += 1
+        out[(rr - r) ** 2 + (cc - c) ** 2 <= radius**2] = n
+    for box in boxes or ():
+        if len(box) != 4:
+            raise ValueError(f"a box is (row0, col0, row1, col1), got {tuple(box)}.")
+        r0, c0, r1, c1 = (int(round(float(v))) for v in box)
+        n += 1
+        out[max(r0, 0) : max(r1, 0), max(c0, 0) : max(c1, 0)] = n
+    return out

@@ -1,0 +1,151 @@
+"""FROC: hit criterion, curve points, sensitivities at 0.5/1/2/4 FP per image, MONAI agreement, CI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from monai.metrics import compute_fp_tp_probs_nd, compute_froc_curve_data, compute_froc_score
+from PIL import Image
+from scipy import ndimage
+
+from monai_mammo.metrics import (
+    froc_curve,
+    froc_curve_from_matches,
+    froc_score,
+    froc_score_with_ci,
+    froc_sensitivities,
+    match_lesions,
+)
+
+
+def _blob(p, row, col, value, radius=2):
+    rr, cc = np.ogrid[: p.shape[0], : p.shape[1]]
+    d2 = (rr - row) ** 2 + (cc - col) ** 2
+    blob = np.where(d2 <= radius**2, value - 0.01 * np.sqrt(d2), 0.0)  # peak at the centre
+    np.maximum(p, blob, out=p)
+
+
+def _three_images():
+    """Image 0: 2 lesions (circles), hit with 0.9 and 0.6, plus an FP at 0.8 and a duplicate hit at 0.55.
+    Image 1: 1 lesion (box), missed; an FP at 0.7 just outside it. Image 2: normal, an FP at 0.65."""
+    maps = [np.zeros((64, 64)) for _ in range(3)]
+    _blob(maps[0], 10, 10, 0.9)
+    _blob(maps[0], 40, 40, 0.6)
+    _blob(maps[0], 44, 44, 0.55, radius=1)  # second candidate inside lesion 2 (radius 6)
+    _blob(maps[0], 10, 50, 0.8)
+    _blob(maps[1], 30, 12, 0.7)  # its peak (30, 12) lies just right of the box's last column (11)
+    _blob(maps[2], 50, 20, 0.65)
+    truths = [{"circles": [(10, 10, 4), (41, 41, 6)]}, {"boxes": [(20, 0, 40, 12)]}, {}]
+    return maps, truths
+
+
+def test_hits_false_positives_and_duplicates():
+    maps, truths = _three_images()
+    m0 = match_lesions(maps[0], circles=truths[0]["circles"])
+    np.testing.assert_allclose(m0.tp_probs, [0.9, 0.6])
+    np.testing.assert_allclose(m0.fp_probs, [0.8])  # the duplicate at 0.55 is neither TP nor FP
+    assert sorted(c["lesion"] for c in m0.candidates) == [0, 1, 2, 2]
+    m1 = match_lesions(maps[1], boxes=truths[1]["boxes"])
+    assert m1.n_lesions == 1 and np.isnan(m1.tp_probs[0]) and m1.fp_probs.tolist() == [pytest.approx(0.7)]
+    m2 = match_lesions(maps[2])
+    assert m2.n_lesions == 0 and m2.tp_probs.size == 0 and len(m2.fp_probs) == 1
+
+
+def test_curve_points_and_sensitivities():
+    maps, truths = _three_images()
+    curve = froc_curve(maps, truths)
+    assert (curve.n_images, curve.n_lesions) == (3, 3)
+    # thresholds 0.9 (TP), 0.8 (FP), 0.7 (FP), 0.65 (FP), 0.6 (TP)
+    np.testing.assert_allclose(curve.thresholds[1:], [0.9, 0.8, 0.7, 0.65, 0.6])
+    np.testing.assert_allclose(curve.fps_per_image, [0, 0, 1 / 3, 2 / 3, 1, 1])
+    np.testing.assert_allclose(curve.sensitivity, [0, 1 / 3, 1 / 3, 1 / 3, 1 / 3, 2 / 3])
+    sens = froc_sensitivities(curve)
+    assert sens == pytest.approx({0.5: 1 / 3, 1.0: 2 / 3, 2.0: 2 / 3, 4.0: 2 / 3})
+    assert froc_score(curve) == pytest.approx((1 / 3 + 3 * 2 / 3) / 4)
+    assert curve.sensitivity_at(0.0) == pytest.approx(1 / 3)
+    # linear: at 0.5 FP/img, halfway between (1/3, 1/3) and (2/3, 1/3): still 1/3
+    assert froc_sensitivities(curve, (0.5, 1.0), rule="linear") == pytest.approx({0.5: 1 / 3, 1.0: 2 / 3})
+
+
+def test_agrees_with_monai_camelyon_helpers():
+    maps, truths = _three_images()
+    matches = [
+        match_lesions(maps[0], circles=truths[0]["circles"]),
+        match_lesions(maps[1], boxes=truths[1]["boxes"]),
+        match_lesions(maps[2]),
+    ]
+    # matching: same FP and TP scores as compute_fp_tp_probs_nd (float32 there)
+    from monai_mammo.metrics import lesion_label_map
+
+    label_map = lesion_label_map((64, 64), circles=truths[0]["circles"])
+    probs = np.asarray([c["max_prob"] for c in matches[0].candidates])
+    coords = np.asarray([[c["peak_row"], c["peak_col"]] for c in matches[0].candidates])
+    fp, tp, n = compute_fp_tp_probs_nd(probs, coords, label_map)
+    np.testing.assert_allclose(fp, matches[0].fp_probs)
+    np.testing.assert_allclose(tp, matches[0].tp_probs, rtol=1e-6)
+    # curve: a lesion is missed here, so MONAI's curve (which skips the lowest score) has the same points
+    curve = froc_curve_from_matches(matches)
+    all_fp = np.concatenate([m.fp_probs for m in matches])
+    all_tp = np.nan_to_num(np.concatenate([m.tp_probs for m in matches]), nan=0.0)
+    fps, sens = compute_froc_curve_data(all_fp, all_tp, curve.n_lesions, curve.n_images)
+    ours = {(round(a, 9), round(b, 9)) for a, b in zip(curve.fps_per_image, curve.sensitivity)}
+    assert {(round(a, 9), round(b, 9)) for a, b in zip(fps, sens)} <= ours
+    assert froc_score(curve, (0.25, 0.5, 1, 2, 4, 8), rule="linear") == pytest.approx(
+        compute_froc_score(fps, sens), abs=1e-9
+    )
+
+
+def test_lowest_score_kept_when_nothing_missed():
+    # one lesion hit at 0.6 and one FP at 0.9: at 1 FP/image the lesion is found
+    p = np.zeros((32, 32))
+    _blob(p, 8, 8, 0.6)
+    _blob(p, 24, 24, 0.9)
+    curve = froc_curve([p], [{"circles": [(8, 8, 3)]}])
+    assert curve.sensitivity_at(1.0) == 1.0 and curve.sensitivity_at(0.5) == 0.0
+
+
+def test_real_lesion_masks_perfect_detector(shared_data):
+    """CDD-CESM lesion masks; the 'detector' peaks inside each lesion and adds one FP per image."""
+    maps, truths, n_lesions = [], [], 0
+    for path in sorted((shared_data / "cdd_cesm" / "masks").glob("*.png")):
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        lesion = (rgb[..., 0] > 128) | (rgb[..., 1] > 128)
+        n_lesions += ndimage.label(lesion, structure=np.ones((3, 3)))[1]
+        depth = ndimage.distance_transform_edt(lesion)
+        prob = np.where(lesion, 0.8 + 0.1 * depth / max(depth.max(), 1.0), 0.0)
+        far = np.unravel_index(np.argmax(ndimage.distance_transform_edt(~lesion)), lesion.shape)
+        _blob(prob, far[0], far[1], 0.6)
+        maps.append(prob)
+        truths.append(lesion)
+    curve = froc_curve(maps, truths)
+    assert curve.n_lesions == n_lesions and curve.n_images == len(maps)
+    assert froc_sensitivities(curve) == {0.5: 1.0, 1.0: 1.0, 2.0: 1.0, 4.0: 1.0}
+    assert curve.fps_per_image[-1] == 1.0
+    # shifting the detector off the lesions turns every hit into a miss plus a false positive
+    shifted = froc_curve([np.roll(m, 200, axis=1) for m in maps], truths)
+    assert shifted.sensitivity_at(4.0) < 0.5
+
+
+def test_score_with_ci_over_images():
+    rng = np.random.default_rng(0)
+    matches = []
+    for _ in range(40):
+        p = np.zeros((48, 48))
+        hit = rng.random() < 0.7
+        _blob(p, 12, 12, 0.9 if hit else 0.0)
+        _blob(p, 36, 36, rng.uniform(0.5, 0.95))
+        matches.append(match_lesions(p, circles=[(12, 12, 3)]))
+    point, low, high = froc_score_with_ci(matches, n_boot=200)
+    assert point == pytest.approx(froc_score(froc_curve_from_matches(matches)))
+    assert low <= point <= high and high - low > 0.05
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="threshold"):
+        match_lesions(np.zeros((8, 8)), threshold=0.0)
+    with pytest.raises(ValueError, match="at least one ground-truth lesion"):
+        froc_curve([np.zeros((8, 8))], [np.zeros((8, 8))])
+    with pytest.raises(ValueError, match="ground truths"):
+        froc_curve([np.zeros((8, 8))], [])
+    with pytest.raises(ValueError, match="'mask'"):
+        froc_curve([np.zeros((8, 8))], [{"polygons": []}])
