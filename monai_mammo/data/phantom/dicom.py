@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,6 @@ from pydicom.uid import (
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
-    generate_uid,
 )
 
 from monai_mammo.utils.enums import Laterality, PhotometricInterpretation, ViewPosition
@@ -47,9 +47,13 @@ _ORIENTATION = {
 }
 
 
+_UID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/monai_mammo/phantom")
+
+
 def _uid(*parts: object) -> UID:
-    """A ``2.25.`` UID derived from the parts (SHA-512 of their text, as pydicom's generate_uid does)."""
-    return generate_uid(prefix=None, entropy_srcs=["monai_mammo phantom", *(str(p) for p in parts)])
+    """A ``2.25.<uuid>`` UID from a name-based (version 5) UUID of the parts: the same parts, the same UID."""
+    name = "/".join(str(p) for p in parts)
+    return UID(f"2.25.{uuid.uuid5(_UID_NAMESPACE, name).int}")
 
 
 def _ds(value: float) -> str:
