@@ -95,10 +95,9 @@ def select_breast_windows(
     """
     if not slices:
         return np.zeros((breast_mask.shape[0], 0), dtype=bool)
-    batch = breast_mask.shape[0]
-    counts = torch.stack(
-        [breast_mask[(slice(None), *s)].reshape(batch, -1).sum(dim=1) for s in slices], dim=1
-    )  # one device->host copy below, not one per window
+    dims = tuple(range(1, breast_mask.ndim))
+    # reductions over views (no copies of the windows); one device->host copy below, not one per window
+    counts = torch.stack([breast_mask[(slice(None), *s)].sum(dim=dims) for s in slices], dim=1)
     return (counts >= min_overlap_pixels).cpu().numpy()
 
 
