@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from monai_mammo.bundle.failures import FailureSkippingDataLoader, ItemFailure, SkipFailedItems, root_cause
 from monai_mammo.bundle.outputs import (
-    LESION_COLUMNS,
     WrittenOutputs,
     encode_nifti,
     encode_png,
-    lesion_rows,
     output_name,
     overlay_image,
     write_lesion_csv,
@@ -26,7 +24,6 @@ from monai_mammo.bundle.readers import MammoAutoReader
 
 __all__ = [
     "IMAGE_SUFFIXES",
-    "LESION_COLUMNS",
     "FailureSkippingDataLoader",
     "ItemFailure",
     "MammoAutoReader",
@@ -34,7 +31,6 @@ __all__ = [
     "WrittenOutputs",
     "encode_nifti",
     "encode_png",
-    "lesion_rows",
     "list_images",
     "locate_bundle_root",
     "output_name",

@@ -7,7 +7,9 @@ For one image, in its original geometry, :func:`write_segmentation_outputs` writ
 - ``prob.nii.gz`` (float32 lesion probability);
 - ``overlay.png``: the image in grey with the probability as a red heat map and the mask's outline in
   yellow, reduced to at most ``overlay_max_size`` pixels on its longest side, for a person to look at;
-- ``lesions.csv``: one row per connected component of the mask (see :func:`lesion_rows`).
+- ``lesions.csv``: one row per connected component of the mask, the columns of
+  :func:`monai_mammo.metrics.lesion_table` (centroid and peak, bounding box, area in pixels and mm², max and
+  mean probability): the candidates a FROC analysis scores.
 
 NIfTI files hold the 2D array with the first axis along the image columns (x) and the second along the rows
 (y), as MONAI's PIL/ITK readers order 2D images, and the pixel spacing in the affine; the PNG files are in
@@ -33,32 +35,17 @@ from PIL import Image
 from scipy import ndimage
 
 from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.metrics.lesions import LESION_COLUMNS, lesion_table
 
 __all__ = [
-    "LESION_COLUMNS",
     "WrittenOutputs",
     "encode_nifti",
     "encode_png",
-    "lesion_rows",
     "output_name",
     "overlay_image",
     "write_lesion_csv",
     "write_segmentation_outputs",
 ]
-
-LESION_COLUMNS = (
-    "lesion",
-    "centre_row",
-    "centre_col",
-    "row_min",
-    "col_min",
-    "row_max",
-    "col_max",
-    "area_px",
-    "area_mm2",
-    "max_prob",
-    "mean_prob",
-)
 
 _SUFFIXES = (".nii.gz", ".dcm", ".dicom", ".nii", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
@@ -190,57 +177,8 @@ def overlay_image(
     return np.round(rgb * 255.0).astype(np.uint8)
 
 
-def lesion_rows(
-    prob: np.ndarray, mask: np.ndarray, pixel_spacing: Sequence[float] | None = None
-) -> list[dict[str, Any]]:
-    """One row per 8-connected component of ``mask`` (see :data:`LESION_COLUMNS`), largest first.
-
-    Centres are probability-weighted, in pixels of the given arrays; the box is inclusive; ``area_mm2`` is
-    NaN when the pixel spacing is unknown.
-
-    Args:
-        prob: ``(H, W)`` probabilities.
-        mask: ``(H, W)`` binary mask.
-        pixel_spacing: ``[row_mm, col_mm]``.
-
-    Returns:
-        The rows, as dictionaries.
-    """
-    labels, n = ndimage.label(np.asarray(mask) > 0, structure=np.ones((3, 3), dtype=bool))
-    if n == 0:
-        return []
-    p = np.asarray(prob, dtype=np.float64)
-    row_mm, col_mm = _spacing(pixel_spacing)
-    index = np.arange(1, n + 1)
-    areas = ndimage.sum_labels(np.ones_like(p), labels, index)
-    weights = np.maximum(p, 1e-12)
-    centres = ndimage.center_of_mass(weights, labels, index)
-    maxima = ndimage.maximum(p, labels, index)
-    means = ndimage.mean(p, labels, index)
-    boxes = ndimage.find_objects(labels)
-    rows = []
-    for i in range(n):
-        box = boxes[i]
-        rows.append(
-            {
-                "centre_row": round(float(centres[i][0]), 2),
-                "centre_col": round(float(centres[i][1]), 2),
-                "row_min": int(box[0].start),
-                "col_min": int(box[1].start),
-                "row_max": int(box[0].stop - 1),
-                "col_max": int(box[1].stop - 1),
-                "area_px": int(areas[i]),
-                "area_mm2": round(float(areas[i]) * row_mm * col_mm, 3),
-                "max_prob": round(float(maxima[i]), 5),
-                "mean_prob": round(float(means[i]), 5),
-            }
-        )
-    rows.sort(key=lambda r: (-r["area_px"], -r["max_prob"]))
-    return [{"lesion": k + 1, **r} for k, r in enumerate(rows)]
-
-
 def write_lesion_csv(path: str | os.PathLike[str], rows: Sequence[dict[str, Any]]) -> Path:
-    """Write lesion rows as CSV (header :data:`LESION_COLUMNS`, also for no rows), atomically."""
+    """Write :func:`monai_mammo.metrics.lesion_table` rows as CSV, atomically (the header even if empty)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(LESION_COLUMNS), lineterminator="\n")
     writer.writeheader()
@@ -293,6 +231,7 @@ def write_segmentation_outputs(
             )
         picture = overlay_image(img, p, mask, max_size=overlay_max_size)
         written["overlay_png"] = atomic_write_bytes(folder / "overlay.png", encode_png(picture))
-    rows = lesion_rows(p, mask, pixel_spacing)
+    spacing = [float(v) for v in _spacing(pixel_spacing)]
+    rows = lesion_table(p, threshold=float(threshold), pixel_spacing=spacing)
     written["lesions_csv"] = write_lesion_csv(folder / "lesions.csv", rows)
     return WrittenOutputs(folder=folder, files=written, lesions=rows)

@@ -1,0 +1,123 @@
+"""Build the training datalist of the shipped weights from the real data beside the project, plus phantoms.
+
+Sources (nothing is copied into the repository; generated files go to ``--out``):
+
+- mini-MIAS (``<shared>/mini_mias``): imported with :func:`monai_mammo.data.datasets.prepare_dataset`
+  (circle masks from ``Info.txt``, images cached at 512 x 512, split by woman);
+- CDD-CESM (``<shared>/cdd_cesm``): 9 low-energy JPEGs; the colour masks (red malignant, green benign) are
+  thresholded into 0/1 PNG masks here; split by patient (``P<number>`` in the file name);
+- phantoms: :func:`monai_mammo.data.phantom.write_phantom_dataset` (split by phantom woman).
+
+Every split is by patient and the sources share no patient, so the merged folds stay patient-disjoint.
+Writes ``<out>/datalist.json`` (training/validation/test of all sources) and ``<out>/test_<source>.json``
+(the test fold of each source, for ``evaluate.json``)::
+
+    python bundles/mammo_lesion_segmentation/scripts/prepare_training_data.py --out runs/train_data
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from monai_mammo.data.datalist import atomic_write_bytes, split_datalist, write_datalist
+from monai_mammo.data.datasets import prepare_dataset
+from monai_mammo.data.phantom import write_phantom_dataset
+
+REPO = Path(__file__).resolve().parents[3]
+FOLDS = ("training", "validation", "test")
+KEEP = ("image", "label", "patient_id", "class", "source")
+
+
+def _png(mask: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(mask, dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _absolute(items: list[dict[str, Any]], base: Path, source: str) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        row = {k: item[k] for k in KEEP if k in item}
+        for key in ("image", "label"):
+            row[key] = str((base / item[key]).resolve())
+        row["patient_id"] = f"{source}:{item['patient_id']}"
+        row["source"] = source
+        out.append(row)
+    return out
+
+
+def cdd_cesm(root: Path, out: Path, seed: int) -> dict[str, list[dict[str, Any]]]:
+    """Threshold the CDD-CESM colour masks into 0/1 PNGs and split the images by patient."""
+    items = []
+    for image in sorted((root / "images").glob("*.jpg")):
+        colour = np.asarray(Image.open(root / "masks" / f"{image.stem}.png").convert("RGB"), dtype=np.int16)
+        red, green, blue = colour[..., 0], colour[..., 1], colour[..., 2]
+        malignant = (red > 127) & (red - np.maximum(green, blue) > 64)
+        benign = (green > 127) & (green - np.maximum(red, blue) > 64)
+        mask = (malignant | benign).astype(np.uint8)
+        label = out / "cdd_cesm" / "labels" / f"{image.stem}.png"
+        atomic_write_bytes(label, _png(mask))
+        patient = re.search(r"P(\d+)", image.stem)
+        items.append(
+            {
+                "image": str(image.resolve()),
+                "label": str(label.resolve()),
+                "patient_id": f"cdd_cesm:P{patient.group(1) if patient else image.stem}",
+                "class": 2 if malignant.any() else (1 if benign.any() else 0),
+                "source": "cdd_cesm",
+            }
+        )
+    return split_datalist(items, fractions=(0.6, 0.2, 0.2), seed=seed, patient_key="patient_id")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data", help="real data")
+    parser.add_argument("--out", type=Path, required=True, help="output folder (not in the repository)")
+    parser.add_argument("--phantoms", type=int, default=48, help="number of phantom images")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    out: Path = args.out.resolve()
+    folds: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+    mias = prepare_dataset(
+        "mini_mias",
+        args.shared / "mini_mias",
+        out / "mini_mias" / "datalist.json",
+        seed=args.seed,
+        cache_dir=out / "mini_mias" / "cache",
+        size=(512, 512),
+        workers=2,
+        progress=False,
+    )
+    data = json.loads(Path(mias).read_text())
+    folds["mini_mias"] = {f: _absolute(data[f], Path(mias).parent, "mini_mias") for f in FOLDS}
+
+    folds["cdd_cesm"] = cdd_cesm(args.shared / "cdd_cesm", out, args.seed)
+
+    phantoms = write_phantom_dataset(
+        out / "phantoms", n_images=args.phantoms, shape=(512, 416), seed=args.seed
+    )
+    data = json.loads(Path(phantoms).read_text())
+    folds["phantom"] = {f: _absolute(data[f], Path(phantoms).parent, "phantom") for f in FOLDS}
+
+    merged = {f: [item for source in folds.values() for item in source[f]] for f in FOLDS}
+    summary = {s: {f: len(v[f]) for f in FOLDS} for s, v in folds.items()}
+    description = "mammo_lesion_segmentation training data: mini-MIAS + CDD-CESM + phantoms, split by patient"
+    write_datalist({"description": description, "counts": summary, **merged}, out / "datalist.json")
+    for source, source_folds in folds.items():
+        test = {"description": f"{source} test fold", "test": source_folds["test"]}
+        write_datalist(test, out / f"test_{source}.json")
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

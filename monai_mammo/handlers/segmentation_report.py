@@ -1,0 +1,262 @@
+"""``SegmentationReport``: Dice with a bootstrap CI and FROC of a lesion segmentation evaluation run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from monai.data import MetaTensor, decollate_batch
+from monai.utils import IgniteInfo, min_version, optional_import
+
+from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.metrics import (
+    DEFAULT_FP_RATES,
+    LesionMatch,
+    bootstrap_ci,
+    dice_per_image,
+    froc_curve_from_matches,
+    froc_score_with_ci,
+    froc_sensitivities,
+    match_lesions,
+    plot_froc,
+)
+
+Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
+
+__all__ = ["SegmentationReport"]
+
+PER_IMAGE_COLUMNS = (
+    "name",
+    "patient_id",
+    "dice",
+    "has_lesion",
+    "n_lesions",
+    "n_detected",
+    "n_false_positives",
+)
+
+
+def _finite_mean(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else math.nan
+
+
+def _ci(values: np.ndarray, groups: Sequence[Any] | None, n_boot: int, seed: int) -> dict[str, Any]:
+    """Mean of the finite values with a percentile bootstrap 95% CI (NaN interval for fewer than 2 values)."""
+    finite = np.isfinite(values)
+    n = int(finite.sum())
+    if n < 2:
+        return {"mean": _finite_mean(values), "ci95": [math.nan, math.nan], "n": n}
+    kept_groups = None if groups is None else np.asarray(groups, dtype=object)[finite]
+    ci = bootstrap_ci(_finite_mean, values[finite], n_boot=n_boot, seed=seed, groups=kept_groups)
+    return {"mean": ci.point, "ci95": [ci.low, ci.high], "n": n}
+
+
+class SegmentationReport:
+    """Collect, per image, the Dice and the lesion matches of an evaluator; report and write them at the end.
+
+    For every image of every iteration it reads the probability map (``prob_key``) and the ground-truth
+    mask (``label_key``, a binary mask: circle and box ground truths are rasterised into masks by the data
+    set importers) and computes
+
+    - the Dice of ``prob >= threshold`` (:func:`monai_mammo.metrics.dice_per_image`; on an image without
+      lesion it is 1 for an empty prediction and 0 otherwise);
+    - the lesion candidates of ``prob >= candidate_threshold`` matched to the ground-truth lesions
+      (:func:`monai_mammo.metrics.match_lesions`: a candidate's peak inside a lesion detects it).
+
+    When the run completes it writes into ``output_dir``, each file atomically: ``metrics.json`` (mean Dice
+    over the images with a lesion and over all images, each with a percentile bootstrap 95% CI resampling
+    patients when ``group_key`` is given; FROC sensitivity at ``fp_rates`` false positives per image and
+    their mean with a 95% CI), ``metrics_per_image.csv``, ``froc.csv`` (the curve) and ``froc.png``; the
+    summary is also logged and kept in :attr:`results`.
+
+    Args:
+        output_dir: the folder of the report files.
+        prob_key: the key of the lesion probability map in the engine's output.
+        label_key: the key of the ground-truth mask.
+        threshold: the probability at or above which a pixel is lesion (for the Dice).
+        candidate_threshold: the lowest score of a lesion candidate (the FROC curve starts there).
+        fp_rates: false positives per image at which the sensitivity is reported.
+        group_key: a key of the batch holding the patient id, to bootstrap by patient (``None``: by image).
+        n_boot: bootstrap replicates.
+        seed: bootstrap seed.
+        output_transform: maps ``engine.state.output`` to a list of per-image dictionaries (default: the
+            decollated output itself).
+        name: logger name (default: the engine's logger).
+    """
+
+    def __init__(
+        self,
+        output_dir: str | os.PathLike[str],
+        prob_key: str = "prob",
+        label_key: str = "label",
+        threshold: float = 0.5,
+        candidate_threshold: float = 0.1,
+        fp_rates: Sequence[float] = DEFAULT_FP_RATES,
+        group_key: str | None = "patient_id",
+        n_boot: int = 1000,
+        seed: int = 0,
+        output_transform: Callable[[Any], Any] | None = None,
+        name: str | None = None,
+    ) -> None:
+        if not 0.0 < float(candidate_threshold) <= float(threshold) <= 1.0:
+            raise ValueError(
+                f"need 0 < candidate_threshold <= threshold <= 1, got {candidate_threshold} and {threshold}."
+            )
+        self.output_dir = Path(output_dir)
+        self.prob_key = prob_key
+        self.label_key = label_key
+        self.threshold = float(threshold)
+        self.candidate_threshold = float(candidate_threshold)
+        self.fp_rates = tuple(float(r) for r in fp_rates)
+        self.group_key = group_key
+        self.n_boot = int(n_boot)
+        self.seed = int(seed)
+        self.output_transform = output_transform
+        self.logger = logging.getLogger(name)
+        self._name = name
+        self.rows: list[dict[str, Any]] = []
+        self.matches: list[LesionMatch] = []
+        self.results: dict[str, Any] = {}
+
+    def attach(self, engine: Any) -> None:
+        """Collect at every iteration and report when the run completes.
+
+        Args:
+            engine: the evaluator.
+        """
+        if self._name is None:
+            self.logger = engine.logger
+        engine.add_event_handler(Events.STARTED, self._reset)
+        engine.add_event_handler(Events.ITERATION_COMPLETED, self)
+        engine.add_event_handler(Events.COMPLETED, self.report)
+
+    def _reset(self, engine: Any = None) -> None:
+        self.rows, self.matches, self.results = [], [], {}
+
+    def _items(self, output: Any) -> list[dict[str, Any]]:
+        items = self.output_transform(output) if self.output_transform is not None else output
+        if isinstance(items, dict):
+            items = decollate_batch(items)
+        return list(items)
+
+    def __call__(self, engine: Any) -> None:
+        """Score the images of the current iteration.
+
+        Raises:
+            KeyError: when an output lacks ``prob_key`` or ``label_key``.
+        """
+        batch = engine.state.batch
+        batch_items = (
+            batch if isinstance(batch, list) else decollate_batch(batch) if batch is not None else []
+        )
+        for i, item in enumerate(self._items(engine.state.output)):
+            for key in (self.prob_key, self.label_key):
+                if key not in item:
+                    raise KeyError(f"SegmentationReport: the engine output has no {key!r} key.")
+            prob, label = item[self.prob_key], item[self.label_key]
+            meta = prob.meta if isinstance(prob, MetaTensor) else {}
+            name = str(meta.get("filename_or_obj", f"image_{len(self.rows)}"))
+            group = None
+            if self.group_key is not None:
+                source = item if self.group_key in item else (batch_items[i] if i < len(batch_items) else {})
+                group = source.get(self.group_key) if isinstance(source, dict) else None
+            truth = np.asarray(label.detach().cpu() if hasattr(label, "detach") else label) >= 0.5
+            p = np.asarray(prob.detach().cpu() if hasattr(prob, "detach") else prob, dtype=np.float32)
+            dice = float(dice_per_image(p[None], truth[None].astype(np.float32), threshold=self.threshold)[0])
+            match = match_lesions(p, lesion_mask=truth, threshold=self.candidate_threshold)
+            self.matches.append(match)
+            self.rows.append(
+                {
+                    "name": name,
+                    "patient_id": "" if group is None else str(group),
+                    "dice": dice,
+                    "has_lesion": bool(truth.any()),
+                    "n_lesions": match.n_lesions,
+                    "n_detected": int(np.isfinite(match.tp_probs).sum()),
+                    "n_false_positives": len(match.fp_probs),
+                }
+            )
+
+    def _groups(self) -> list[str] | None:
+        ids = [r["patient_id"] for r in self.rows]
+        return ids if self.group_key is not None and all(ids) else None
+
+    def report(self, engine: Any = None) -> dict[str, Any]:
+        """Compute the summary, write the report files and log it.
+
+        Args:
+            engine: unused (Ignite passes the engine).
+
+        Returns:
+            The summary (also in :attr:`results`).
+        """
+        dice = np.asarray([r["dice"] for r in self.rows], dtype=np.float64)
+        lesion = np.asarray([r["has_lesion"] for r in self.rows], dtype=bool)
+        groups = self._groups()
+        lesion_groups = None if groups is None else [g for g, keep in zip(groups, lesion) if keep]
+        results: dict[str, Any] = {
+            "n_images": len(self.rows),
+            "n_images_with_lesion": int(lesion.sum()),
+            "n_lesions": int(sum(m.n_lesions for m in self.matches)),
+            "threshold": self.threshold,
+            "bootstrap": {"n_boot": self.n_boot, "seed": self.seed, "by": "patient" if groups else "image"},
+            "dice_images_with_lesion": _ci(dice[lesion], lesion_groups, self.n_boot, self.seed),
+            "dice_all_images": _ci(dice, groups, self.n_boot, self.seed),
+        }
+        curve = None
+        if results["n_lesions"] > 0:
+            curve = froc_curve_from_matches(self.matches)
+            sens = froc_sensitivities(curve, self.fp_rates)
+            score = froc_score_with_ci(
+                self.matches, self.fp_rates, n_boot=self.n_boot, seed=self.seed, groups=groups
+            )
+            results["froc"] = {
+                "candidate_threshold": self.candidate_threshold,
+                "sensitivity_at_fp_per_image": {f"{r:g}": s for r, s in sens.items()},
+                "mean_sensitivity": {"mean": score.point, "ci95": [score.low, score.high]},
+            }
+        else:
+            results["froc"] = None
+        self.results = results
+        self.write(curve)
+        d = results["dice_images_with_lesion"]
+        low, high = d["ci95"]
+        message = f"Dice (images with a lesion, n={d['n']}): {d['mean']:.3f} [95% CI {low:.3f}, {high:.3f}]"
+        if results["froc"] is not None:
+            sens_text = ", ".join(
+                f"{v:.2f}@{k}" for k, v in results["froc"]["sensitivity_at_fp_per_image"].items()
+            )
+            message += f"; FROC sensitivity at FP/image: {sens_text}"
+        self.logger.info(message)
+        return results
+
+    def write(self, curve: Any = None) -> None:
+        """Write ``metrics.json`` and ``metrics_per_image.csv`` (and ``froc.csv``, ``froc.png`` for a curve).
+
+        Args:
+            curve: the FROC curve (``None`` when there was no lesion).
+        """
+        text = json.dumps(self.results, indent=2, default=float)
+        atomic_write_bytes(self.output_dir / "metrics.json", (text + "\n").encode("utf-8"))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(PER_IMAGE_COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        atomic_write_bytes(self.output_dir / "metrics_per_image.csv", buffer.getvalue().encode("utf-8"))
+        if curve is None:
+            return
+        lines = ["threshold,fps_per_image,sensitivity"]
+        lines += [f"{t},{f},{s}" for t, f, s in zip(curve.thresholds, curve.fps_per_image, curve.sensitivity)]
+        atomic_write_bytes(self.output_dir / "froc.csv", ("\n".join(lines) + "\n").encode("utf-8"))
+        plot_froc(
+            curve, self.output_dir / "froc.png", title="FROC (lesion candidates)", fp_rates=self.fp_rates
+        )
