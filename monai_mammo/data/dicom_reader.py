@@ -47,11 +47,12 @@ from monai_mammo.data.errors import (
 from monai_mammo.data.mammo_meta import (
     SOURCE_IMAGE_LATERALITY,
     SOURCE_LATERALITY,
+    file_stem,
+    folder_names,
     geometry_meta,
     mammo_meta,
     parse_photometric,
     parse_presentation_intent,
-    path_texts,
     resolve_laterality,
     view_from_dicom_value,
     view_from_text,
@@ -656,13 +657,15 @@ class MammoDicomReader(MammoReaderBase):
         Returns:
             The metadata: MammoMetaKey entries, MONAI geometry keys, ``filename_or_obj`` and scalar tags.
         """
-        texts: list[object] = [ds.get("SeriesDescription"), ds.get("PatientID"), *path_texts(filename)]
+        texts: list[object] = [ds.get("SeriesDescription"), ds.get("PatientID"), file_stem(filename)]
+        folders = folder_names(filename)
         laterality, source = resolve_laterality(
             tags=[
                 (SOURCE_IMAGE_LATERALITY, ds.get("ImageLaterality")),
                 (SOURCE_LATERALITY, ds.get("Laterality")),
             ],
             texts=texts,
+            folder_texts=folders,
             image=image if self.infer_laterality else None,
         )
         spacing = self.pixel_spacing(ds)
@@ -681,7 +684,7 @@ class MammoDicomReader(MammoReaderBase):
             mammo_meta(
                 laterality=laterality,
                 laterality_source=source,
-                view=self.view(ds, texts),
+                view=self.view(ds, [*texts, *folders]),
                 pixel_spacing=spacing,
                 presentation_intent=parse_presentation_intent(ds.get("PresentationIntentType")),
                 manufacturer=ds.get("Manufacturer"),

@@ -27,9 +27,10 @@ from monai_mammo.data.errors import (
     UnsupportedImageError,
 )
 from monai_mammo.data.mammo_meta import (
+    file_stem,
+    folder_names,
     geometry_meta,
     mammo_meta,
-    path_texts,
     resolve_laterality,
     view_from_text,
 )
@@ -247,15 +248,17 @@ class MammoImageReader(MammoReaderBase):
         else:
             scale_full_range(image, invert=min_is_white)
             applied = VoiMode.FULL_RANGE
-        texts = path_texts(filename)
-        laterality, source = resolve_laterality(texts=texts, image=image if self.infer_laterality else None)
+        texts, folders = [file_stem(filename)], folder_names(filename)
+        laterality, source = resolve_laterality(
+            texts=texts, folder_texts=folders, image=image if self.infer_laterality else None
+        )
         photometric = (
             PhotometricInterpretation.MONOCHROME1 if min_is_white else PhotometricInterpretation.MONOCHROME2
         )
         meta: dict[str, Any] = mammo_meta(
             laterality=laterality,
             laterality_source=source,
-            view=view_from_text(*texts),
+            view=view_from_text(*texts, *folders),
             pixel_spacing=self.pixel_spacing,
             photometric=photometric,
             voi_mode=applied,

@@ -9,8 +9,8 @@ Laterality is looked up in this order, and ``laterality_source`` records which o
 
 1. ``ImageLaterality`` (0020,0062), then ``Laterality`` (0020,0060) (DICOM only);
 2. ``text``: tokens such as ``LEFT``, ``R``, ``LCC``, ``RMLO`` in the series description, the patient id
-   or the file name and its parent folders (CBIS-DDSM: ``Mass-Test_P_00173_LEFT_CC``; CDD-CESM:
-   ``P132_R_DM_MLO``; INbreast: ``..._MG_R_CC_ANON``);
+   or the file name, then the words ``LEFT``/``RIGHT`` in its parent folders (CBIS-DDSM:
+   ``Mass-Test_P_00173_LEFT_CC``; CDD-CESM: ``P132_R_DM_MLO``; INbreast: ``..._MG_R_CC_ANON``);
 3. ``image``: which side of the image the breast leans on (:func:`laterality_from_image`);
 4. ``unknown``.
 """
@@ -72,6 +72,20 @@ def _tokens(texts: Iterable[object]) -> list[str]:
     return out
 
 
+def file_stem(filename: str | PathLike[str]) -> str:
+    """The file name without its image suffixes (``.dcm``, ``.nii.gz``, ``.png``, ...)."""
+    name = PurePath(str(filename)).name
+    for suffix in (".gz", ".nii", ".dcm", ".dicom", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".pgm"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def folder_names(filename: str | PathLike[str], parents: int = 3) -> list[str]:
+    """The names of up to ``parents`` folders above a file, nearest first."""
+    return [p.name for p in list(PurePath(str(filename)).parents)[:parents] if p.name]
+
+
 def path_texts(filename: str | PathLike[str] | None, parents: int = 3) -> list[str]:
     """The parts of a file path worth searching for laterality/view text: the stem, then parent folder names.
 
@@ -84,17 +98,10 @@ def path_texts(filename: str | PathLike[str] | None, parents: int = 3) -> list[s
     """
     if filename is None:
         return []
-    path = PurePath(str(filename))
-    name = path.name
-    for suffix in (".gz", ".nii", ".dcm", ".dicom", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".pgm"):
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-    texts = [name]
-    texts.extend(p.name for p in list(path.parents)[:parents] if p.name)
-    return texts
+    return [file_stem(filename), *folder_names(filename, parents)]
 
 
-def laterality_from_text(*texts: object) -> Laterality:
+def laterality_from_text(*texts: object, letters: bool = True) -> Laterality:
     """Find the breast side in free text such as ``Mass-Test_P_00173_LEFT_CC``, ``P132_R_DM_MLO`` or ``RMLO``.
 
     The texts are searched in order and the first one that names exactly one side wins. Within one text,
@@ -103,6 +110,8 @@ def laterality_from_text(*texts: object) -> Laterality:
 
     Args:
         texts: strings (or anything with a ``str()``), most trustworthy first; ``None`` entries are ignored.
+        letters: also accept single letters and combined codes; ``False`` accepts only ``LEFT``/``RIGHT``
+            (used for folder names, where a lone ``l`` or ``r`` is more often something else).
 
     Returns:
         ``Laterality.LEFT``/``RIGHT``, or ``Laterality.UNKNOWN`` when no text names a single side.
@@ -112,12 +121,12 @@ def laterality_from_text(*texts: object) -> Laterality:
         words = {_LATERALITY_WORDS[t] for t in tokens if t in _LATERALITY_WORDS}
         if len(words) == 1:
             return words.pop()
-        if words:
+        if words or not letters:
             continue
-        letters = {_LATERALITY_LETTERS[t] for t in tokens if t in _LATERALITY_LETTERS}
-        letters |= {_LATERALITY_LETTERS[m.group(1)] for t in tokens if (m := _COMBINED.match(t))}
-        if len(letters) == 1:
-            return letters.pop()
+        found = {_LATERALITY_LETTERS[t] for t in tokens if t in _LATERALITY_LETTERS}
+        found |= {_LATERALITY_LETTERS[m.group(1)] for t in tokens if (m := _COMBINED.match(t))}
+        if len(found) == 1:
+            return found.pop()
     return Laterality.UNKNOWN
 
 
@@ -241,6 +250,7 @@ def resolve_laterality(
     tags: Sequence[tuple[str, object]] = (),
     texts: Sequence[object] = (),
     image: Any = None,
+    folder_texts: Sequence[object] = (),
 ) -> tuple[Laterality, str]:
     """Pick the laterality from DICOM tags, then text, then the image, and say which one answered.
 
@@ -248,6 +258,7 @@ def resolve_laterality(
         tags: ``(source_name, value)`` pairs tried in order, e.g. ``[("ImageLaterality", ds.get(...))]``.
         texts: free texts tried in order (see :func:`laterality_from_text`).
         image: the decoded image for :func:`laterality_from_image`, or ``None`` to skip that step.
+        folder_texts: folder names, tried after ``texts`` for the words ``LEFT``/``RIGHT`` only.
 
     Returns:
         ``(laterality, source)`` with source one of ``ImageLaterality``, ``Laterality``, ``text``,
@@ -258,6 +269,8 @@ def resolve_laterality(
         if lat is not Laterality.UNKNOWN:
             return lat, source
     lat = laterality_from_text(*texts)
+    if lat is Laterality.UNKNOWN:
+        lat = laterality_from_text(*folder_texts, letters=False)
     if lat is not Laterality.UNKNOWN:
         return lat, SOURCE_TEXT
     if image is not None:
@@ -375,6 +388,8 @@ __all__ = [
     "laterality_from_image",
     "laterality_from_text",
     "laterality_score",
+    "file_stem",
+    "folder_names",
     "mammo_meta",
     "parse_photometric",
     "parse_presentation_intent",

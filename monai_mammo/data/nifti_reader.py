@@ -21,9 +21,10 @@ from monai.utils import ImageMetaKey, optional_import
 
 from monai_mammo.data.errors import TruncatedFileError, UnsupportedImageError
 from monai_mammo.data.mammo_meta import (
+    file_stem,
+    folder_names,
     geometry_meta,
     mammo_meta,
-    path_texts,
     resolve_laterality,
     view_from_text,
 )
@@ -140,12 +141,14 @@ class MammoNiftiReader(MammoReaderBase):
             scale_full_range(image)
             applied = VoiMode.FULL_RANGE
         spacing = nifti_pixel_spacing(img.header)
-        texts = path_texts(filename)
-        laterality, source = resolve_laterality(texts=texts, image=image if self.infer_laterality else None)
+        texts, folders = [file_stem(filename)], folder_names(filename)
+        laterality, source = resolve_laterality(
+            texts=texts, folder_texts=folders, image=image if self.infer_laterality else None
+        )
         meta: dict[str, Any] = mammo_meta(
             laterality=laterality,
             laterality_source=source,
-            view=view_from_text(*texts),
+            view=view_from_text(*texts, *folders),
             pixel_spacing=spacing,
             photometric=PhotometricInterpretation.MONOCHROME2,
             voi_mode=applied,

@@ -55,6 +55,16 @@ def test_path_texts_search_parents():
     assert texts[0] == "1-1" and "Mass-Test_P_00173_LEFT_CC" in texts
     assert laterality_from_text(*texts) is Laterality.LEFT and view_from_text(*texts) is ViewPosition.CC
     assert path_texts("x/case.nii.gz")[0] == "case"
+    # in folder names only the words count: a lone "l" there is more often a user name than a side
+    assert laterality_from_text("/home/l/data", letters=False) is Laterality.UNKNOWN
+    assert resolve_laterality([], ["scan_001"], None, folder_texts=["l", "home"]) == (
+        Laterality.UNKNOWN,
+        "unknown",
+    )
+    assert resolve_laterality([], ["scan_001"], None, folder_texts=["P_1_RIGHT_CC"]) == (
+        Laterality.RIGHT,
+        "text",
+    )
 
 
 @pytest.mark.parametrize(
