@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from monai_mammo.inferers.breast_mask import ThresholdBreastMask
+from monai_mammo.inferers.breast_mask import BatchBreastMask
 from monai_mammo.inferers.inferer import BreastSlidingWindowInferer
 from monai_mammo.inferers.sliding_window import breast_sliding_window_inference, select_breast_windows
 
 __all__ = [
+    "BatchBreastMask",
     "BreastSlidingWindowInferer",
-    "ThresholdBreastMask",
     "breast_sliding_window_inference",
     "select_breast_windows",
 ]

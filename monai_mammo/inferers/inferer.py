@@ -10,7 +10,7 @@ import torch
 from monai.inferers import SlidingWindowInferer
 from monai.utils import BlendMode, PytorchPadMode
 
-from monai_mammo.inferers.breast_mask import ThresholdBreastMask
+from monai_mammo.inferers.breast_mask import BatchBreastMask
 from monai_mammo.inferers.sliding_window import breast_sliding_window_inference
 
 __all__ = ["BreastSlidingWindowInferer"]
@@ -19,8 +19,8 @@ MaskFn = Callable[[torch.Tensor], "torch.Tensor | np.ndarray"]
 
 
 def default_mask_fn() -> MaskFn:
-    """The mask function used when none is given: :class:`ThresholdBreastMask` with its defaults."""
-    return ThresholdBreastMask()
+    """The mask function used when none is given: :class:`BatchBreastMask` with its defaults."""
+    return BatchBreastMask()
 
 
 class BreastSlidingWindowInferer(SlidingWindowInferer):
@@ -52,8 +52,8 @@ class BreastSlidingWindowInferer(SlidingWindowInferer):
             probabilities; use a large negative number for logits followed by a sigmoid).
         restrict_to_mask: set every output pixel outside the breast mask to ``cval_outside``.
         mask_fn: ``mask_fn(inputs) -> (B, 1, *spatial)`` mask used when no ``breast_mask`` is passed;
-            default: :class:`monai_mammo.inferers.ThresholdBreastMask` (robust intensity threshold, largest
-            component, holes filled, a small safety margin).
+            default: :class:`monai_mammo.inferers.BatchBreastMask` (:class:`monai_mammo.transforms.BreastMask`
+            on each image, dilated by one grid cell).
 
     Example:
         .. code-block:: python

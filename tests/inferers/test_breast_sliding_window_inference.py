@@ -10,7 +10,7 @@ from inferer_helpers import CountingPredictor, load_mias, tiny_unet
 from monai.data import MetaTensor
 from monai.inferers import sliding_window_inference
 
-from monai_mammo.inferers import ThresholdBreastMask, breast_sliding_window_inference, select_breast_windows
+from monai_mammo.inferers import BatchBreastMask, breast_sliding_window_inference, select_breast_windows
 
 ATOL = 1e-5
 
@@ -26,7 +26,7 @@ CASES = [  # roi_size, overlap, mode, sw_batch_size
 @pytest.fixture(scope="module")
 def mammogram(shared_data):
     image = load_mias(shared_data, "mdb001", 256)
-    return image, ThresholdBreastMask()(image)
+    return image, BatchBreastMask()(image)
 
 
 def _both(inputs, mask, roi, overlap, mode, sw_batch_size, net, **kw):

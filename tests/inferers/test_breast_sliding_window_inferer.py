@@ -11,8 +11,8 @@ from monai.inferers import SlidingWindowInferer
 from monai.utils import optional_import
 
 from monai_mammo.inferers import (
+    BatchBreastMask,
     BreastSlidingWindowInferer,
-    ThresholdBreastMask,
     breast_sliding_window_inference,
 )
 
@@ -27,7 +27,7 @@ def images(shared_data):
 def test_is_a_monai_sliding_window_inferer():
     inferer = BreastSlidingWindowInferer((64, 64), sw_batch_size=2, overlap=0.5, mode="gaussian")
     assert isinstance(inferer, SlidingWindowInferer)
-    assert isinstance(inferer.mask_fn, ThresholdBreastMask)
+    assert isinstance(inferer.mask_fn, BatchBreastMask)
 
 
 def test_explicit_mask_equals_function(images):
@@ -51,7 +51,7 @@ def test_mask_fn_used_without_mask(images):
     with torch.inference_mode():
         out = inferer(images, breast)
         ref = SlidingWindowInferer((48, 48), sw_batch_size=4, overlap=0.25)(images, plain)
-    mask = ThresholdBreastMask()(images)
+    mask = BatchBreastMask()(images)
     torch.testing.assert_close(out[mask], ref[mask], atol=1e-5, rtol=0)
     assert torch.all(out[~mask] == 0)
     assert breast.windows < plain.windows
@@ -99,7 +99,7 @@ def test_supervised_evaluator_runs_breast_aware(images):
     with torch.inference_mode():
         plain = CountingPredictor(net)
         ref = SlidingWindowInferer((64, 64), sw_batch_size=4, overlap=0.25)(images, plain)
-    mask = ThresholdBreastMask()(images)
+    mask = BatchBreastMask()(images)
     torch.testing.assert_close(pred.as_tensor()[mask], ref[mask], atol=1e-5, rtol=0)
     assert counter.windows < plain.windows
 
