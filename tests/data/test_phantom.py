@@ -421,10 +421,12 @@ def test_dataset_files_and_datalist_structure(dataset):
     for item in items:
         assert not os.path.isabs(item["image"]) and item["image"].startswith("images/")
         assert item["label"] == f"labels/{item['image_id']}.png"
-        assert item["class"] in (0, 1, 2) and item["class"] == Pathology(item["pathology"]).index
+        assert item["class"] in (0, 1, 2) and item["class"] == Pathology(item["pathology"]).class_index
         assert item["malignant"] == int(item["class"] == 2)
         assert item["laterality"] in ("L", "R") and item["view"] in ("CC", "MLO")
-        assert item["class"] == max([Pathology(les["pathology"]).index for les in item["lesions"]], default=0)
+        assert item["class"] == max(
+            [Pathology(les["pathology"]).class_index for les in item["lesions"]], default=0
+        )
         assert len(item["boxes"]) == len(item["lesions"])
         for box, lesion in zip(item["boxes"], item["lesions"]):
             assert box == [lesion["bbox"][1], lesion["bbox"][0], lesion["bbox"][3], lesion["bbox"][2]]

@@ -312,7 +312,8 @@ class TissueParameters:
         strand_mm: typical strand half-width in millimetres.
         ducts: brightness of the ducts and trabeculae (lines along the nipple axis).
         pectoral: pectoral muscle brightness above fat.
-        noise: standard deviation of the quantum noise.
+        noise: standard deviation of the quantum noise at 0.07 mm pixels (it scales with 0.07 / spacing:
+            larger pixels average more quanta).
         dense_fraction: fraction of the breast area that is fibroglandular.
         texture_angle: direction of the tissue's stretch (radians from the column axis).
     """
@@ -352,9 +353,9 @@ def draw_tissue_parameters(rng: np.random.Generator, density: BreastDensity) -> 
         skin=0.05 + 0.04 * u[4],
         skin_mm=1.2 + 0.8 * u[5],
         strands=0.08 + 0.1 * u[6],
-        strand_mm=0.25 + 0.2 * u[7],
+        strand_mm=0.1 + 0.1 * u[7],
         pectoral=0.3 + 0.15 * u[8],
-        noise=0.004 + 0.003 * u[9],
+        noise=0.008 + 0.006 * u[9],
         dense_fraction=lo + (hi - lo) * u[10],
         texture_angle=0.25 * (u[11] - 0.5),
         ducts=0.05 + 0.06 * u[12],
@@ -406,7 +407,7 @@ def _pectoral(
 ) -> tuple[np.ndarray, np.ndarray, tuple[slice, slice]]:
     """Pectoral muscle (canonical top-left corner): soft membership and brightness in its bounding box."""
     rows, cols = geometry.rows, geometry.cols
-    top_row = np.searchsorted(geometry.curve_rows, 0.0)
+    top_row = int(np.searchsorted(geometry.curve_rows, 0.0))
     skin_top = float(geometry.curve_cols[min(top_row, geometry.curve_cols.size - 1)])
     width = max(shape.pectoral_top * skin_top, 4.0)
     height = max(shape.pectoral_side * rows, 4.0)
@@ -508,6 +509,8 @@ def render_anatomy(
     threshold = float(np.quantile(sample, 1.0 - tissue.dense_fraction)) if sample.size else 0.0
     _affine(gland, 1.0 / 2.5, 0.5 - threshold / 2.5, gland)
     _smoothstep(gland, scratch)
+    # Gate for the strands (drawn on about half of the breast, so that their network breaks into arcs).
+    gate = _smoothstep(_affine(fine, 1.5, 0.5, np.empty_like(fine)), scratch)
     np.clip(fine, -2.0, 2.0, out=fine)
     _affine(fine, 0.12, 0.88, fine)
     gland *= fine
@@ -515,9 +518,11 @@ def render_anatomy(
         gland[box] *= f32(1.0) - member
     # Cooper's ligaments / fibrous strands around fat lobules: zero-crossings of a band-limited field, in
     # fat, about strand_mm wide whatever the pixel size.
-    ridge_lines(strands, tissue.strand_mm / spacing_mm, out=strands)
+    ridge_lines(strands, max(tissue.strand_mm / spacing_mm, 0.6), out=strands)
     np.multiply(strands, strands, out=strands)
     strands *= f32(tissue.strands)
+    strands *= gate
+    del gate
     np.clip(gland, 0.0, 1.0, out=fine)
     _affine(fine, -1.0, 1.0, fine)
     np.multiply(fine, fine, out=fine)
@@ -528,7 +533,7 @@ def render_anatomy(
         strands[box] *= f32(1.0) - member
     gland += strands
     # Ducts and trabeculae: thin lines stretched along the nipple axis, over fat and gland alike.
-    ridge_lines(ducts, tissue.strand_mm / spacing_mm, out=ducts)
+    ridge_lines(ducts, max(tissue.strand_mm / spacing_mm, 0.6), out=ducts)
     np.multiply(ducts, ducts, out=ducts)
     ducts *= f32(tissue.ducts)
     _smoothstep(_affine(edge_px, spacing_mm / 6.0, 0.0, strands), scratch)

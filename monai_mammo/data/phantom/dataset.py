@@ -90,7 +90,7 @@ def phantom_item(phantom: Phantom, image: str, label: str, breast_mask: str) -> 
         "image": image,
         "label": label,
         "breast_mask": breast_mask,
-        "class": pathology.index,
+        "class": pathology.class_index,
         "pathology": pathology.value,
         "malignant": int(pathology == Pathology.MALIGNANT),
         "patient_id": phantom.patient_id,

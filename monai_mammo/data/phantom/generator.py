@@ -105,14 +105,14 @@ class Phantom:
         worst = Pathology.NORMAL
         for lesion in self.lesions:
             candidate = Pathology(lesion.pathology)
-            if candidate.index > worst.index:
+            if candidate.class_index > worst.class_index:
                 worst = candidate
         return worst
 
     @property
     def label(self) -> int:
         """Image-level class index: 0 normal, 1 benign, 2 malignant (the worst lesion)."""
-        return self.pathology.index
+        return self.pathology.class_index
 
     @property
     def breast_fraction(self) -> float:
@@ -385,7 +385,8 @@ def _render(
     noise = noise_rng.random((rows, cols), dtype=np.float32)
     noise += noise_rng.random((rows, cols), dtype=np.float32)
     noise -= np.float32(1.0)
-    intensity += noise * np.float32(tissue.noise * np.sqrt(6.0))
+    noise_std = tissue.noise * min(0.07 / spacing, 2.0)
+    intensity += noise * np.float32(noise_std * np.sqrt(6.0))
     np.clip(intensity, 1.0 / MAX_VALUE, 1.0, out=intensity)
     intensity *= np.float32(MAX_VALUE)
     image = np.rint(intensity).astype(np.uint16)

@@ -47,7 +47,7 @@ class Pathology(StrEnum):
     MALIGNANT = "malignant"
 
     @property
-    def index(self) -> int:
+    def class_index(self) -> int:
         """Class index used in datalists: normal 0, benign 1, malignant 2."""
         return {"normal": 0, "benign": 1, "malignant": 2}[self.value]
 
@@ -59,7 +59,7 @@ class Pathology(StrEnum):
             ValueError: another index.
         """
         for member in cls:
-            if member.index == index:
+            if member.class_index == index:
                 return member
         raise ValueError(f"class index must be 0 (normal), 1 (benign) or 2 (malignant), got {index!r}.")
 
