@@ -350,7 +350,8 @@ class RandLesionPatchd(RandCropByPosNegLabeld):
     Patch centres are lesion pixels (``label > 0``) with probability ``pos / (pos + neg)``, else background
     pixels of the breast (``label == 0`` and ``breast_mask > 0``), never the empty background outside the
     breast. An image without lesions yields breast-only negatives (MONAI warns). Returns a list of
-    ``num_samples`` dictionaries; each patch is invertible as in MONAI.
+    ``num_samples`` dictionaries; each patch records its crop (position in the image) in its
+    applied operations.
 
     Args:
         keys: keys to crop (list ``mask_key`` to crop the mask too).
