@@ -62,7 +62,8 @@ def roc_auc(y_true: Any, y_score: Any) -> float:
     """Area under the ROC curve of a binary task.
 
     Equals :func:`monai.metrics.compute_roc_auc` (ties count one half) but is computed from ranks
-    (Mann-Whitney U), about 20 times faster on 1000 cases, which matters inside a bootstrap.
+    (Mann-Whitney U), about 3 times faster on 1000 cases, and silent on one-class resamples (NaN): both
+    matter inside a bootstrap.
 
     Args:
         y_true: 0/1 labels ``(N,)``.
