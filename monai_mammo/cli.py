@@ -19,25 +19,42 @@ from pathlib import Path
 def _phantom(args: argparse.Namespace) -> int:
     from monai_mammo.data.phantom import write_phantom_dataset
 
-    datalist = write_phantom_dataset(
-        args.out, n_images=args.n, shape=(args.rows, args.cols), seed=args.seed
-    )
+    datalist = write_phantom_dataset(args.out, n_images=args.n, shape=(args.rows, args.cols), seed=args.seed)
     print(f"wrote {args.n} phantom mammograms and their datalist to {datalist}")
     return 0
 
 
-def _prepare(args: argparse.Namespace) -> int:
-    from monai_mammo.data.datasets import prepare_dataset
+def _parse_options(pairs: Sequence[str]) -> dict[str, str]:
+    """``["labels=a.csv", ...]`` -> ``{"labels": "a.csv"}``; a pair without ``=`` is a usage error."""
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--option expects KEY=VALUE, got {pair!r}")
+        options[key.strip().replace("-", "_")] = value
+    return options
 
-    out = prepare_dataset(
-        args.name,
-        root=args.root,
-        out=args.out,
-        seed=args.seed,
-        cache_dir=args.cache,
-        size=tuple(args.size) if args.size else None,
-        workers=args.workers,
-    )
+
+def _prepare(args: argparse.Namespace) -> int:
+    from monai_mammo.data.datasets import CacheError, DatasetLayoutError, UnknownDatasetError, prepare_dataset
+
+    try:
+        out = prepare_dataset(
+            args.name,
+            root=args.root,
+            out=args.out,
+            seed=args.seed,
+            cache_dir=args.cache,
+            size=tuple(args.size) if args.size else None,
+            workers=args.workers,
+            **({"fractions": tuple(args.fractions)} if args.fractions else {}),
+            official_split=not args.no_official_split,
+            progress=not args.no_progress,
+            **_parse_options(args.option),
+        )
+    except (DatasetLayoutError, UnknownDatasetError, CacheError, TypeError, ValueError) as err:
+        print(f"monai-mammo prepare: error: {err}", file=sys.stderr)
+        return 2
     print(f"wrote datalist {out}")
     return 0
 
@@ -63,6 +80,24 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--cache", type=Path, default=None, help="decode/preprocess once into this folder")
     prepare.add_argument("--size", type=int, nargs=2, metavar=("ROWS", "COLS"), help="cache image size")
     prepare.add_argument("--workers", type=int, default=2, help="parallel cache workers (default 2)")
+    prepare.add_argument(
+        "--fractions",
+        type=float,
+        nargs=3,
+        metavar=("TRAIN", "VAL", "TEST"),
+        default=None,
+        help="patient shares of the folds (default 0.7 0.1 0.2)",
+    )
+    prepare.add_argument("--no-official-split", action="store_true", help="ignore the set's own split")
+    prepare.add_argument("--no-progress", action="store_true", help="no progress bar")
+    prepare.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="importer option, repeatable: labels=CSV (cbis_ddsm), info_file=TXT (mini_mias), "
+        "table=CSV (inbreast, rsna), images_dir=DIR (vindr, rsna), clinical=FILE (cmmd)",
+    )
     prepare.set_defaults(func=_prepare)
     return parser
 
