@@ -15,7 +15,7 @@ import pydicom
 import pytest
 import torch
 from monai.data import DataLoader, Dataset, MetaTensor
-from monai.transforms import LoadImage, LoadImaged
+from monai.transforms import Compose, LoadImage, LoadImaged
 from pydicom.dataset import Dataset as DicomDataset
 from pydicom.pixels import apply_voi, apply_windowing
 from pydicom.sequence import Sequence
@@ -362,6 +362,9 @@ def test_not_dicom(shared_data, tmp_path):
     png = shared_data / "mini_mias" / "images" / "mdb001.png"
     with pytest.raises(NotDicomError, match="mdb001.png.*not a DICOM file.*MammoImageReader"):
         read(png)  # through LoadImage: the typed error, not PIL silently reading the PNG
+    with pytest.raises(RuntimeError) as info:  # inside Compose, MONAI wraps it: the typed error is the cause
+        Compose([LoadImaged(keys="image", reader=MammoDicomReader())])({"image": str(png)})
+    assert isinstance(info.value.__cause__, NotDicomError)
     garbage = tmp_path / "garbage.dcm"
     garbage.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
     with pytest.raises(NotDicomError):
