@@ -15,15 +15,17 @@ class MammoReadError(ValueError):
 
     Args:
         filename: the file that failed.
-        cause: what is wrong with it.
+        cause: what is wrong with it. Empty only when the error is rebuilt from its message alone
+            (torch's DataLoader re-raises a worker's error as ``type(err)(message)``): ``filename`` then
+            holds the whole message and the type survives the trip.
         fix: what the user can do about it (optional).
     """
 
-    def __init__(self, filename: str | PathLike[str], cause: str, fix: str | None = None) -> None:
+    def __init__(self, filename: str | PathLike[str], cause: str = "", fix: str | None = None) -> None:
         self.filename = str(filename)
         self.cause = cause
         self.fix = fix
-        message = f"{self.filename}: {cause}"
+        message = f"{self.filename}: {cause}" if cause else self.filename
         if fix:
             message += f" Fix: {fix}"
         super().__init__(message)
