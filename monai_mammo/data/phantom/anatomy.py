@@ -518,7 +518,7 @@ def render_anatomy(
         gland[box] *= f32(1.0) - member
     # Cooper's ligaments / fibrous strands around fat lobules: zero-crossings of a band-limited field, in
     # fat, about strand_mm wide whatever the pixel size.
-    ridge_lines(strands, max(tissue.strand_mm / spacing_mm, 0.6), out=strands)
+    ridge_lines(strands, max(tissue.strand_mm / spacing_mm, 0.6), out=strands, max_cycles=24)
     np.multiply(strands, strands, out=strands)
     strands *= f32(tissue.strands)
     strands *= gate
@@ -533,7 +533,7 @@ def render_anatomy(
         strands[box] *= f32(1.0) - member
     gland += strands
     # Ducts and trabeculae: thin lines stretched along the nipple axis, over fat and gland alike.
-    ridge_lines(ducts, max(tissue.strand_mm / spacing_mm, 0.6), out=ducts)
+    ridge_lines(ducts, max(tissue.strand_mm / spacing_mm, 0.6), out=ducts, max_cycles=64)
     np.multiply(ducts, ducts, out=ducts)
     ducts *= f32(tissue.ducts)
     _smoothstep(_affine(edge_px, spacing_mm / 6.0, 0.0, strands), scratch)
