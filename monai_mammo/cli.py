@@ -1,9 +1,10 @@
 """The ``monai-mammo`` console command.
 
 Sub-commands:
-    ``phantom``  write synthetic DICOM MG mammograms with lesion masks and a datalist.
-    ``prepare``  turn a public data set (CBIS-DDSM, VinDr-Mammo, INbreast, mini-MIAS, RSNA, CMMD) into a
-                 MONAI datalist with patient-level splits.
+
+- ``phantom``: write synthetic DICOM MG mammograms with lesion masks and a datalist.
+- ``prepare``: turn a public data set (CBIS-DDSM, VinDr-Mammo, INbreast, mini-MIAS, RSNA, CMMD) into a
+  MONAI datalist with patient-level splits.
 
 Heavy imports happen inside each sub-command so that ``monai-mammo --help`` answers at once.
 """
