@@ -515,3 +515,21 @@ def test_mammo_dicom_reader_reads_phantoms(tmp_path, exam, photometric, syntax):
         assert meta["manufacturer"] == MANUFACTURER and meta["bits_stored"] == 12
         windowed = LoadImage(reader=MammoDicomReader(), image_only=True)(str(path))
         assert 0.0 <= float(windowed.min()) and float(windowed.max()) <= 1.0
+
+
+def test_datalist_items_load_aligned_with_the_project_readers(dataset):
+    """Image through MammoDicomReader and masks through MammoImageReader: both (1, H, W), masks 0/1."""
+    from monai.data import load_decathlon_datalist
+    from monai.transforms import LoadImaged
+
+    from monai_mammo.data import MammoDicomReader, MammoImageReader
+
+    item = next(i for i in load_decathlon_datalist(dataset, data_list_key="training") if i["lesions"])
+    data = LoadImaged(keys="image", reader=MammoDicomReader())(item)
+    data = LoadImaged(keys=["label", "breast_mask"], reader=MammoImageReader(voi="raw"))(data)
+    assert data["image"].shape == data["label"].shape == data["breast_mask"].shape == (1, 256, 208)
+    label = data["label"].numpy()[0]
+    assert set(np.unique(label)) == {0.0, 1.0}
+    r0, c0, r1, c1 = item["lesions"][0]["bbox"]
+    assert label[r0:r1, c0:c1].any()
+    assert data["image"].meta["laterality"] == item["laterality"]

@@ -28,6 +28,7 @@ from monai_mammo.utils.enums import StrEnum, ViewPosition
 from .texture import power_law_field, ridge_lines
 
 _N_THETA = 4096
+_MLO_AREA_GAIN = 1.07
 
 
 class BreastDensity(StrEnum):
@@ -80,7 +81,8 @@ class BreastShape:
     """Shape parameters of one breast (shared by its CC and MLO views), in relative units.
 
     Attributes:
-        area_fraction: target fraction of the image covered by the breast (before the outline wobble).
+        area_fraction: target fraction of the image covered by the breast in the CC view (7 % more in the
+            MLO view).
         cc_centre: CC: row of the nipple axis, as a fraction of the image height.
         cc_half_height: CC: half the breast's extent along the chest wall, fraction of the height.
         cc_exponent: CC: superellipse exponent (2 = ellipse; larger is boxier).
@@ -130,7 +132,7 @@ def draw_breast_shape(rng: np.random.Generator) -> BreastShape:
     half_height = 0.36 + 0.09 * u[2]
     centre = 0.5 + (u[1] - 0.5) * 2.0 * min(0.04, 0.48 - half_height)
     return BreastShape(
-        area_fraction=0.42 + 0.11 * u[0],
+        area_fraction=0.41 + 0.1 * u[0],
         cc_centre=float(centre),
         cc_half_height=float(half_height),
         cc_exponent=1.9 + 0.6 * u[3],
@@ -273,7 +275,9 @@ def breast_geometry(shape: BreastShape, view: ViewPosition, rows: int, cols: int
     image_rows = np.arange(rows) + 0.5
     order = np.argsort(y, kind="stable")
     unit = np.interp(image_rows, y[order], x[order], left=0.0, right=0.0)
-    depth = shape.area_fraction * rows / max(float(unit.sum()), 1e-6)
+    # The MLO view takes in the axillary tail and the pectoral muscle: a little more area than the CC.
+    target = shape.area_fraction * (_MLO_AREA_GAIN if view == ViewPosition.MLO else 1.0)
+    depth = target * rows / max(float(unit.sum()), 1e-6)
     depth = min(depth, 0.93 / max(float(x.max()), 1e-6))
     x_px = x * depth * cols
     # Polar table around the centre on the chest wall.
