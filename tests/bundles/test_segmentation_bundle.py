@@ -1,0 +1,324 @@
+"""The mammo_lesion_segmentation bundle, run the way a user runs it: configs, training, inference, evaluation,
+multi-process training on gloo, TorchScript export.
+
+Training runs on a tiny phantom data set (96 x 80 images, 32-pixel patches); inference, evaluation and export
+use the bundle's shipped weights and sample.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+from ignite.engine import Events
+from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
+from PIL import Image
+
+from monai_mammo.bundle import locate_bundle_root
+from monai_mammo.data.phantom import write_phantom_dataset
+
+REPO = Path(__file__).resolve().parents[2]
+BUNDLE = REPO / "bundles" / "mammo_lesion_segmentation"
+CONFIGS = BUNDLE / "configs"
+META = str(CONFIGS / "metadata.json")
+LOGGING = str(CONFIGS / "logging.conf")
+SCHEMA = REPO / "bundles" / "schema" / "metadata_schema.json"
+TRAIN = str(CONFIGS / "train.json")
+SAMPLE_IMAGES = BUNDLE / "sample" / "images"
+
+# a tiny run: small images and patches, one or two epochs, no worker processes
+TINY = {
+    "image_size": 96,
+    "patch_size": [32, 32],
+    "roi_size": [64, 64],
+    "num_samples": 2,
+    "batch_size": 2,
+    "epochs": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Twelve phantom mammograms (three women, four views each: one woman per fold) and their datalist."""
+    return write_phantom_dataset(tmp_path_factory.mktemp("phantoms"), n_images=12, shape=(96, 80), seed=1)
+
+
+def train_workflow(datalist: Path, output_dir: Path, **override: object) -> ConfigWorkflow:
+    workflow = ConfigWorkflow(
+        config_file=TRAIN,
+        meta_file=META,
+        logging_file=LOGGING,
+        workflow_type="train",
+        datalist=str(datalist),
+        output_dir=str(output_dir),
+        **{**TINY, **override},
+    )
+    workflow.initialize()
+    return workflow
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of one tiny training epoch."""
+    out = tmp_path_factory.mktemp("train")
+    workflow = train_workflow(tiny_data, out)
+    workflow.run()
+    workflow.finalize()
+    return out
+
+
+def test_metadata_verifies_against_the_shipped_schema() -> None:
+    verify_metadata(meta_file=META, filepath=str(SCHEMA))
+
+
+def test_metadata_without_version_is_rejected(tmp_path: Path) -> None:
+    meta = json.loads(Path(META).read_text())
+    del meta["version"]
+    bad = tmp_path / "metadata.json"
+    bad.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="version"):
+        verify_metadata(meta_file=str(bad), filepath=str(SCHEMA))
+
+
+def test_network_matches_the_metadata_in_and_out() -> None:
+    verify_net_in_out(
+        net_id="network_def", meta_file=META, config_file=str(CONFIGS / "inference.json"), device="cpu", n=8
+    )
+
+
+def test_bundle_root_is_found_from_the_repository_root_and_from_the_bundle_folder(tmp_path: Path) -> None:
+    assert Path(locate_bundle_root("mammo_lesion_segmentation", start=REPO)) == BUNDLE
+    assert Path(locate_bundle_root("mammo_lesion_segmentation", start=BUNDLE)) == BUNDLE
+
+
+def test_train_and_inference_workflows_have_the_required_properties(tiny_data: Path, tmp_path: Path) -> None:
+    train = train_workflow(tiny_data, tmp_path / "train")
+    assert train.check_properties() == []
+    assert train.max_epochs == 1
+    inference = ConfigWorkflow(
+        config_file=str(CONFIGS / "inference.json"),
+        meta_file=META,
+        logging_file=LOGGING,
+        workflow_type="inference",
+        output_dir=str(tmp_path / "infer"),
+    )
+    inference.initialize()
+    assert inference.check_properties() == []
+    assert Path(inference.bundle_root) == BUNDLE
+
+
+def test_one_epoch_of_training_saves_the_best_model_and_the_training_state(trained: Path) -> None:
+    state = torch.load(trained / "checkpoint.pt", weights_only=True)
+    assert set(state) == {"trainer", "network", "optimizer", "lr_scheduler", "best_model_saver"}
+    assert state["trainer"]["iteration"] == state["trainer"]["epoch_length"]  # after epoch 1
+    model = torch.load(trained / "model.pt", weights_only=True)
+    assert set(model) == set(state["network"])  # a bare state_dict, as models/model.pt
+    assert not [p for p in trained.rglob("*.tmp")]
+    assert list(trained.glob("events.out.tfevents.*"))  # TensorBoard
+
+
+def test_interrupted_training_resumes_after_the_last_completed_epoch(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = train_workflow(tiny_data, out, epochs=2)
+    trainer = first.parser.get_parsed_content("train#trainer")
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: e.terminate())  # stopped after epoch 1
+    first.run()
+    epoch_length = trainer.state.epoch_length
+    assert trainer.state.epoch == 1
+    saved = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert saved["trainer"]["iteration"] == epoch_length
+
+    second = train_workflow(tiny_data, out, epochs=2, resume=True)
+    trainer2 = second.parser.get_parsed_content("train#trainer")
+    iterations: list[int] = []
+    trainer2.add_event_handler(Events.ITERATION_COMPLETED, lambda e: iterations.append(e.state.iteration))
+    second.run()
+    assert trainer2.state.epoch == 2
+    assert iterations == list(range(epoch_length + 1, 2 * epoch_length + 1))  # epoch 2 only, none lost
+    best = second.parser.get_parsed_content("validate#best_model_saver")
+    assert best.best_epoch in (1, 2)
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["trainer"]["iteration"] == 2 * epoch_length
+
+
+def test_resume_without_a_checkpoint_fails_clearly(tiny_data: Path, tmp_path: Path) -> None:
+    workflow = train_workflow(tiny_data, tmp_path / "none", resume=True)
+    with pytest.raises(RuntimeError) as info:  # MONAI's config parser wraps the handler's error
+        workflow.run()
+    causes = []
+    error: BaseException | None = info.value
+    while error is not None:
+        causes.append(error)
+        error = error.__cause__
+    assert any(isinstance(e, FileNotFoundError) and "cannot resume" in str(e) for e in causes)
+
+
+def _far_from_breast(image: np.ndarray, margin: int = 12) -> np.ndarray:
+    """Pixels at least ``margin`` pixels away from anything brighter than the background."""
+    from scipy import ndimage
+
+    low = np.percentile(image, 5)
+    breast = image > low + 0.05 * (image.max() - low)
+    return ~ndimage.binary_dilation(breast, iterations=margin)
+
+
+def test_inference_writes_outputs_in_the_original_geometry_and_reports_corrupt_files(tmp_path: Path) -> None:
+    inputs = tmp_path / "inputs"
+    shutil.copytree(SAMPLE_IMAGES, inputs)
+    good = sorted(inputs.glob("*.dcm"))
+    truncated = inputs / "truncated.dcm"
+    truncated.write_bytes(good[0].read_bytes()[:20000])
+    (inputs / "notes.dcm").write_text("not a mammogram")
+    out = tmp_path / "out"
+    workflow = ConfigWorkflow(
+        config_file=str(CONFIGS / "inference.json"),
+        meta_file=META,
+        logging_file=LOGGING,
+        workflow_type="inference",
+        dataset_dir=str(inputs),
+        output_dir=str(out),
+    )
+    workflow.initialize()
+    workflow.run()
+    workflow.finalize()
+
+    report = json.loads((out / "failures.json").read_text())
+    assert report["n_items"] == 4 and report["n_failed"] == 2
+    failed = {Path(f["source"]).name: f for f in report["failures"]}
+    assert set(failed) == {"truncated.dcm", "notes.dcm"}
+    assert all(f["error"].endswith("Error") and f["message"] for f in failed.values())
+
+    from monai_mammo.data import MammoDicomReader
+
+    for path in good:
+        folder = out / path.stem
+        expected = {"mask.nii.gz", "mask.png", "prob.nii.gz", "overlay.png", "lesions.csv"}
+        assert {p.name for p in folder.iterdir()} == expected
+        image, _ = MammoDicomReader().get_data(MammoDicomReader().read(path))
+        mask_png = np.asarray(Image.open(folder / "mask.png"))
+        assert mask_png.shape == image.shape[1:]
+        assert set(np.unique(mask_png)) <= {0, 255}
+        prob = np.asarray(nib.load(folder / "prob.nii.gz").dataobj).T  # NIfTI axes: (columns, rows)
+        assert prob.shape == image.shape[1:] and prob.dtype == np.float32
+        assert 0.0 <= prob.min() and prob.max() <= 1.0
+        assert (np.asarray(nib.load(folder / "mask.nii.gz").dataobj).T == (mask_png > 0)).all()
+        # far from the breast the probability is zero: the flip, crop and resize were undone in place
+        outside = _far_from_breast(image[0])
+        assert outside.mean() > 0.1
+        assert prob[outside].max() < 1e-3
+        assert prob[~outside].max() > 1e-3
+        header = (folder / "lesions.csv").read_text().splitlines()[0]
+        assert header.startswith("label,centre_row,centre_col")
+    assert len((out / "summary.csv").read_text().splitlines()) == 1 + len(good)
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+def test_evaluation_reports_dice_with_a_confidence_interval_and_froc(tiny_data: Path, tmp_path: Path) -> None:
+    workflow = ConfigWorkflow(
+        config_file=[TRAIN, str(CONFIGS / "evaluate.json")],
+        meta_file=META,
+        logging_file=LOGGING,
+        workflow_type="evaluation",
+        datalist=str(tiny_data),
+        output_dir=str(tmp_path),
+        n_boot=200,
+    )
+    workflow.initialize()
+    workflow.run()
+    workflow.finalize()
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    test_items = json.loads(tiny_data.read_text())["test"]
+    assert metrics["n_images"] == len(test_items)
+    for key in ("dice_images_with_lesion", "dice_all_images"):
+        low, high = metrics[key]["ci95"]
+        assert 0.0 <= metrics[key]["mean"] <= 1.0
+        assert np.isnan(low) or low <= metrics[key]["mean"] <= high
+    if metrics["n_lesions"]:
+        assert set(metrics["froc"]["sensitivity_at_fp_per_image"]) == {"0.5", "1", "2", "4"}
+        assert (tmp_path / "froc.png").is_file()
+    rows = (tmp_path / "metrics_per_image.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(test_items)
+
+
+def test_multi_process_training_on_gloo(tiny_data: Path, tmp_path: Path) -> None:
+    args = [f"--{k}={json.dumps(v) if isinstance(v, list) else v}" for k, v in TINY.items()]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "monai.bundle",
+        "run",
+        "--config_file",
+        f"['{TRAIN}', '{CONFIGS / 'multi_gpu_train.json'}']",
+        "--meta_file",
+        META,
+        "--logging_file",
+        LOGGING,
+        "--datalist",
+        str(tiny_data),
+        "--output_dir",
+        str(tmp_path),
+        *args,
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert state["trainer"]["iteration"] == state["trainer"]["epoch_length"]  # one epoch
+    assert not any(k.startswith("module.") for k in state["network"])  # saved unwrapped from DDP
+    assert (tmp_path / "model.pt").is_file()
+    assert len(list(tmp_path.glob("events.out.tfevents.*"))) == 2  # rank 0 only: trainer + validation
+
+
+def test_torchscript_export_gives_the_same_output(tmp_path: Path) -> None:
+    ts_path = tmp_path / "model.ts"
+    ckpt_export(
+        net_id="network_def",
+        filepath=str(ts_path),
+        ckpt_file=str(BUNDLE / "models" / "model.pt"),
+        meta_file=META,
+        config_file=str(CONFIGS / "inference.json"),
+        bundle_root=str(BUNDLE),
+    )
+    scripted = torch.jit.load(str(ts_path))
+    from monai.bundle import ConfigParser
+
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "inference.json"))
+    net = parser.get_parsed_content("network_def")
+    net.load_state_dict(torch.load(BUNDLE / "models" / "model.pt", weights_only=True))
+    net.eval()
+    scripted.eval()
+    x = torch.rand(2, 1, 96, 64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(scripted(x), net(x), atol=1e-5)
+
+
+def test_main_command_runs_from_the_bundle_folder(tmp_path: Path) -> None:
+    """The README's main command, with the output sent to a temporary folder."""
+    command = [
+        sys.executable,
+        "-m",
+        "monai.bundle",
+        "run",
+        "--config_file",
+        "configs/inference.json",
+        "--output_dir",
+        str(tmp_path),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    result = subprocess.run(command, cwd=BUNDLE, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    names = sorted(p.stem for p in SAMPLE_IMAGES.glob("*.dcm"))
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == names
+    assert json.loads((tmp_path / "failures.json").read_text())["n_failed"] == 0
