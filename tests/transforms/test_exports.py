@@ -1,4 +1,4 @@
-"""Every public transform is exported with its aliases, is MONAI-shaped, and is documented in docs/transforms.md."""
+"""Every public transform is exported with its aliases, is MONAI-shaped and is in docs/transforms.md."""
 
 from __future__ import annotations
 

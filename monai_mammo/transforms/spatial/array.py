@@ -20,7 +20,8 @@ from monai.data.meta_obj import get_track_meta
 from monai.data.meta_tensor import MetaTensor
 from monai.transforms import CropForeground, Flip, InvertibleTransform, Transform
 from monai.transforms.inverse import TraceKeys
-from monai.utils import TransformBackends, convert_to_dst_type, convert_to_tensor
+from monai.transforms.utils import compute_divisible_spatial_size
+from monai.utils import TransformBackends, convert_to_dst_type, convert_to_tensor, ensure_tuple_rep
 
 from monai_mammo.transforms.breast_region import (
     BreastGrid,
@@ -106,7 +107,8 @@ class BreastMask(Transform):
         """Compute the ``(1, H, W)`` mask of ``img`` (``(C, H, W)``)."""
         grid, mask = self.on_grid(img)
         device = img.device if isinstance(img, torch.Tensor) else "cpu"
-        full = upsample_grid_mask(mask, grid.factor, grid.shape, device=device)[None]
+        grid_mask = mask.astype(np.uint8) if self.dtype in (torch.uint8, np.uint8) else mask
+        full = upsample_grid_mask(grid_mask, grid.factor, grid.shape, device=device)[None]
         return convert_to_dst_type(full, img, dtype=self.dtype)[0]
 
 
@@ -308,15 +310,32 @@ class CropBreast(CropForeground):
         self.mask_fn = mask_fn if mask_fn is not None else BreastMask()
 
     def compute_bounding_box(self, img: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """Box ``(start, end)`` of the mask ``img``'s positive pixels plus margin; whole image if empty."""
+        """Box ``(start, end)`` of the mask ``img``'s non-zero pixels plus margin; whole image if empty."""
         check_image_2d(img, f"{type(self).__name__} (mask)", channels=None, real=False)
-        if not bool((_as_torch(img) > 0).any()):
+        size = np.asarray(img.shape[1:], dtype=np.int64)
+        m = img.as_tensor() if isinstance(img, MetaTensor) else img
+        if isinstance(m, torch.Tensor) and m.device.type != "cpu":
+            fg = (m != 0).any(dim=0)
+            rows, cols = (torch.nonzero(fg.any(dim=a)).flatten().cpu().numpy() for a in (1, 0))
+        else:  # numpy's reductions are much faster than torch's on the CPU here
+            arr = np.asarray(m)
+            fg_np = arr[0] if arr.shape[0] == 1 else arr.any(axis=0)
+            rows, cols = np.flatnonzero(fg_np.any(axis=1)), np.flatnonzero(fg_np.any(axis=0))
+        if rows.size == 0:
             warnings.warn(
                 f"{type(self).__name__}: the breast mask is empty; keeping the whole image.", stacklevel=2
             )
-            return np.zeros(2, dtype=np.int64), np.asarray(img.shape[1:], dtype=np.int64)
-        start, end = super().compute_bounding_box(img)
-        return np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
+            return np.zeros(2, dtype=np.int64), size
+        margin = np.asarray(ensure_tuple_rep(self.margin, 2), dtype=np.int64)
+        start = np.asarray([rows[0], cols[0]], dtype=np.int64) - margin
+        end = np.asarray([rows[-1], cols[-1]], dtype=np.int64) + 1 + margin
+        if self.allow_smaller:
+            start, end = np.maximum(start, 0), np.minimum(end, size)
+        # make the size divisible by k, centred as MONAI's CropForeground does
+        spatial = end - start
+        divisible = np.asarray(compute_divisible_spatial_size(spatial.tolist(), k=self.k_divisible))
+        start = start - np.floor_divide(divisible - spatial, 2)
+        return start, start + divisible
 
     def __call__(  # type: ignore[override]
         self,
