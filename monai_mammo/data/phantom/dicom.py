@@ -30,6 +30,8 @@ from monai_mammo.utils.enums import Laterality, PhotometricInterpretation, ViewP
 
 from .generator import MAX_VALUE, Phantom
 
+_PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
+
 MANUFACTURER = "monai_mammo phantom"
 """The Manufacturer (0008,0070) of every phantom file."""
 
@@ -253,7 +255,10 @@ def phantom_to_dicom(
     ds.PixelData = stored.astype("<u2", copy=False).tobytes()
     if uid.is_encapsulated:
         try:
-            ds.compress(uid, stored, generate_instance_uid=False)
+            if _PYDICOM_MAJOR >= 3:
+                ds.compress(uid, stored, generate_instance_uid=False)
+            else:  # pydicom 2.4 (MONAI Label environments) keeps the instance UID
+                ds.compress(uid, stored)
         except (RuntimeError, NotImplementedError, ValueError) as e:
             raise ValueError(
                 f"phantom {phantom.image_id}: cannot encode transfer syntax {uid.name} ({e}). "
@@ -299,5 +304,8 @@ def write_phantom_dicom(
         study_date=study_date,
     )
     buffer = io.BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
+    if _PYDICOM_MAJOR >= 3:
+        ds.save_as(buffer, enforce_file_format=True)
+    else:
+        ds.save_as(buffer, write_like_original=False)
     return atomic_write_bytes(path, buffer.getvalue())

@@ -136,9 +136,10 @@ class Phantom:
         """A MONAI-style data dictionary, channel first, without going through files.
 
         Returns:
-            ``{"image": float32 (1, H, W) stored values, "label": uint8 (1, H, W) lesion mask,
-            "breast_mask": uint8 (1, H, W), "class": int, "patient_id", "laterality", "view",
-            "lesions": [dict, ...], "meta": meta()}``.
+            A dictionary with ``image`` (float32 ``(1, H, W)`` stored values), ``label`` (uint8
+            ``(1, H, W)`` lesion mask), ``breast_mask`` (uint8 ``(1, H, W)``), ``class`` (int),
+            ``patient_id``, ``laterality``, ``view``, ``lesions`` (list of dicts) and ``meta``
+            (:meth:`meta`).
         """
         return {
             "image": self.image[None].astype(np.float32),
