@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 
 import numpy as np
 import pydicom
@@ -340,7 +342,8 @@ def test_dicom_file_is_a_valid_mammogram(tmp_path, exam):
     assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
     assert ds.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
     assert ds.Modality == "MG" and ds.Manufacturer == MANUFACTURER
-    assert ds.ImageLaterality == ds.Laterality == "R" and ds.ViewPosition == "MLO"
+    assert ds.ImageLaterality == "R" and "Laterality" not in ds and ds.ViewPosition == "MLO"
+    assert ds.AcquisitionContextSequence == [] and ds.AnatomicRegionSequence[0].CodeValue == "76752008"
     assert (
         ds.ViewCodeSequence[0].CodeValue == "399368009"
         and ds.ViewCodeSequence[0].CodingSchemeDesignator == "SCT"
@@ -355,6 +358,19 @@ def test_dicom_file_is_a_valid_mammogram(tmp_path, exam):
     assert 0 < float(ds.WindowCenter) < MAX_VALUE and 0 < float(ds.WindowWidth) <= MAX_VALUE + 1
     assert ds.PatientID == phantom.patient_id
     np.testing.assert_array_equal(ds.pixel_array, phantom.image)
+
+
+@pytest.mark.skipif(shutil.which("dciodvfy") is None, reason="dciodvfy (dicom3tools) is not installed")
+@pytest.mark.parametrize("options", [{}, {"photometric": "MONOCHROME1", "transfer_syntax": RLELossless}])
+def test_dciodvfy_finds_no_error(tmp_path, exam, options):
+    """The DICOM validator of dicom3tools checks the file against the MG IOD (only warning: the defined
+    terms of View Position, which the MG IOD does not list)."""
+    for phantom in (exam[0], exam[3]):
+        path = write_phantom_dicom(phantom, tmp_path / f"{phantom.image_id}.dcm", **options)
+        report = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, timeout=60)
+        lines = (report.stdout + report.stderr).splitlines()
+        assert "MammographyImageForPresentation" in lines[0]
+        assert not [line for line in lines if line.startswith("Error")], lines
 
 
 def test_dicom_uids_and_bytes_are_deterministic(tmp_path, exam):
@@ -394,6 +410,12 @@ def test_other_transfer_syntaxes_round_trip_exactly(tmp_path, exam, syntax, phot
 def test_dicom_options_and_bad_options(tmp_path, exam):
     ds = phantom_to_dicom(exam[0], window=False)
     assert "WindowCenter" not in ds and "WindowWidth" not in ds
+    series = phantom_to_dicom(exam[0], laterality_tags="series")
+    assert series.Laterality == "L" and "ImageLaterality" not in series
+    both = phantom_to_dicom(exam[0], laterality_tags="both")
+    assert both.Laterality == both.ImageLaterality == "L"
+    with pytest.raises(ValueError, match="laterality_tags"):
+        phantom_to_dicom(exam[0], laterality_tags="frame")
     with pytest.raises(ValueError, match="photometric"):
         phantom_to_dicom(exam[0], photometric="RGB")
     with pytest.raises(ValueError, match="transfer_syntax"):
@@ -513,8 +535,19 @@ def test_mammo_dicom_reader_reads_phantoms(tmp_path, exam, photometric, syntax):
         assert meta["laterality"] == phantom.laterality.value and meta["view_position"] == phantom.view.value
         assert list(meta["pixel_spacing"]) == pytest.approx(list(phantom.pixel_spacing))
         assert meta["manufacturer"] == MANUFACTURER and meta["bits_stored"] == 12
+        assert meta["laterality_source"] == "ImageLaterality"
         windowed = LoadImage(reader=MammoDicomReader(), image_only=True)(str(path))
         assert 0.0 <= float(windowed.min()) and float(windowed.max()) <= 1.0
+
+
+def test_mammo_dicom_reader_falls_back_to_series_laterality(tmp_path, exam):
+    from monai.transforms import LoadImage
+
+    from monai_mammo.data import MammoDicomReader
+
+    path = write_phantom_dicom(exam[2], tmp_path / "series.dcm", laterality_tags="series")
+    _, meta = LoadImage(reader=MammoDicomReader(), image_only=False)(str(path))
+    assert meta["laterality"] == "R" and meta["laterality_source"] == "Laterality"
 
 
 def test_datalist_items_load_aligned_with_the_project_readers(dataset):

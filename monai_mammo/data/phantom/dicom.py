@@ -122,6 +122,7 @@ def phantom_to_dicom(
     transfer_syntax: str = ExplicitVRLittleEndian,
     window: bool = True,
     study_date: str = "20240101",
+    laterality_tags: str = "image",
 ) -> Dataset:
     """Build the DICOM MG dataset of a phantom (file meta included), without writing it.
 
@@ -134,6 +135,9 @@ def phantom_to_dicom(
             ``pylibjpeg-openjpeg``).
         window: write Window Center/Width (0.5-99.5 % of the breast), VOI LUT Function ``LINEAR``.
         study_date: Study/Content/Acquisition date (``YYYYMMDD``).
+        laterality_tags: where the breast side goes: ``"image"`` (Image Laterality, as the MG IOD
+            asks), ``"series"`` (Laterality only, as in CBIS-DDSM, to exercise a reader's fallback) or
+            ``"both"`` (as some vendors write; the series Laterality is then, strictly, not allowed).
 
     Returns:
         The :class:`pydicom.dataset.Dataset` (its ``file_meta`` set), ready for ``save_as``.
@@ -144,6 +148,8 @@ def phantom_to_dicom(
     """
     photometric = _parse_photometric(photometric)
     uid = _parse_transfer_syntax(transfer_syntax)
+    if laterality_tags not in ("image", "series", "both"):
+        raise ValueError(f"laterality_tags must be 'image', 'series' or 'both', got {laterality_tags!r}.")
     rows, cols = phantom.shape
     image = np.asarray(phantom.image)
     if image.dtype != np.uint16 or int(image.max(initial=0)) > MAX_VALUE:
@@ -189,7 +195,8 @@ def phantom_to_dicom(
     ds.SeriesInstanceUID = _uid("series", phantom.seed, phantom.image_id)
     ds.SeriesNumber = 1 + 2 * side_index + view_index
     ds.SeriesDescription = f"{phantom.laterality.value} {phantom.view.value}"
-    ds.Laterality = phantom.laterality.value
+    if laterality_tags in ("series", "both"):
+        ds.Laterality = phantom.laterality.value
     ds.BodyPartExamined = "BREAST"
     ds.PresentationIntentType = "FOR PRESENTATION"
     ds.Manufacturer = MANUFACTURER
@@ -207,11 +214,13 @@ def phantom_to_dicom(
     ds.ImageType = ["DERIVED", "PRIMARY"]
     ds.DerivationDescription = "synthetic mammogram (monai_mammo.data.phantom)"
     ds.PatientOrientation = _ORIENTATION[(phantom.laterality, phantom.view)]
-    ds.ImageLaterality = phantom.laterality.value
+    if laterality_tags in ("image", "both"):
+        ds.ImageLaterality = phantom.laterality.value
     ds.ViewPosition = phantom.view.value
     ds.ViewCodeSequence = DicomSequence([_code(*_VIEW_CODES[phantom.view])])
     ds.ViewCodeSequence[0].ViewModifierCodeSequence = DicomSequence([])
     ds.AnatomicRegionSequence = DicomSequence([_code("76752008", "Breast")])
+    ds.AcquisitionContextSequence = DicomSequence([])
     ds.OrganExposed = "BREAST"
     ds.BreastImplantPresent = "NO"
     ds.PartialView = "NO"
@@ -277,6 +286,7 @@ def write_phantom_dicom(
     transfer_syntax: str = ExplicitVRLittleEndian,
     window: bool = True,
     study_date: str = "20240101",
+    laterality_tags: str = "image",
 ) -> Path:
     """Write a phantom as a DICOM MG file, atomically (temporary file in the same folder, then rename).
 
@@ -287,6 +297,7 @@ def write_phantom_dicom(
         transfer_syntax: see :func:`phantom_to_dicom`.
         window: write a window (Window Center/Width).
         study_date: the study date (``YYYYMMDD``).
+        laterality_tags: ``"image"``, ``"series"`` or ``"both"`` (see :func:`phantom_to_dicom`).
 
     Returns:
         The path written.
@@ -302,6 +313,7 @@ def write_phantom_dicom(
         transfer_syntax=transfer_syntax,
         window=window,
         study_date=study_date,
+        laterality_tags=laterality_tags,
     )
     buffer = io.BytesIO()
     if _PYDICOM_MAJOR >= 3:
