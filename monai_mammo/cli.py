@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     phantom = sub.add_parser("phantom", help="write synthetic DICOM MG mammograms, masks and a datalist")
     phantom.add_argument("--out", type=Path, required=True, help="output folder")
-    phantom.add_argument("--n", type=int, default=4, help="number of images (default 4)")
+    phantom.add_argument("--n", type=int, default=12, help="number of images, 4 per woman (default 12)")
     phantom.add_argument("--rows", type=int, default=512, help="image rows (default 512)")
     phantom.add_argument("--cols", type=int, default=416, help="image columns (default 416)")
     phantom.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
