@@ -44,3 +44,12 @@ def test_prepare_mini_mias_real(shared_data: Path, tmp_path: Path) -> None:
         ["prepare", "mini_mias", "--root", str(shared_data / "mini_mias"), "--out", str(out), "--no-progress"]
     )
     assert code == 0 and out.is_file()
+
+
+def test_phantom_default_fills_every_fold(tmp_path: Path) -> None:
+    from monai.data import load_decathlon_datalist
+
+    assert main(["phantom", "--out", str(tmp_path), "--rows", "128", "--cols", "104"]) == 0
+    for fold in ("training", "validation", "test"):
+        items = load_decathlon_datalist(tmp_path / "datalist.json", data_list_key=fold, base_dir=tmp_path)
+        assert items and all(Path(item["image"]).is_file() for item in items)
