@@ -11,9 +11,10 @@ For one image, in its original geometry, :func:`write_segmentation_outputs` writ
   :func:`monai_mammo.metrics.lesion_table` (centroid and peak, bounding box, area in pixels and mm², max and
   mean probability): the candidates a FROC analysis scores.
 
-NIfTI files hold the 2D array with the first axis along the image columns (x) and the second along the rows
-(y), as MONAI's PIL/ITK readers order 2D images, and the pixel spacing in the affine; the PNG files are in
-the usual row-major order. A reader therefore sees either no file or a complete one, never half of one.
+NIfTI files hold the 2D array as ``(rows, columns)`` with the pixel spacing in the affine, the convention of
+:class:`~monai_mammo.data.MammoNiftiReader` and of MONAI's ``SaveImage`` for a ``(1, H, W)`` tensor, so that a
+mask read back lines up with the image; the PNG files are in the usual row-major order. Each file is written
+to a temporary name and renamed: a reader sees either no file or a complete one, never half of one.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def encode_png(array: np.ndarray) -> bytes:
 def encode_nifti(
     array: np.ndarray, pixel_spacing: Sequence[float] | None = None, compress: bool = True
 ) -> bytes:
-    """NIfTI-1 bytes of a ``(H, W)`` array, axes ordered (columns, rows) with the spacing in the affine.
+    """NIfTI-1 bytes of a ``(H, W)`` array (first axis the rows), with the pixel spacing in the affine.
 
     Args:
         array: the 2D image ``(H, W)``; its dtype is kept.
@@ -140,10 +141,10 @@ def encode_nifti(
     row_mm, col_mm = _spacing(pixel_spacing)
     row_mm = row_mm if math.isfinite(row_mm) and row_mm > 0 else 1.0
     col_mm = col_mm if math.isfinite(col_mm) and col_mm > 0 else 1.0
-    image = nib.Nifti1Image(np.ascontiguousarray(array.T), np.diag([col_mm, row_mm, 1.0, 1.0]))
+    image = nib.Nifti1Image(np.ascontiguousarray(array), np.diag([row_mm, col_mm, 1.0, 1.0]))
     image.header.set_xyzt_units("mm")
     data = image.to_bytes()
-    return gzip.compress(data, compresslevel=6, mtime=0) if compress else data
+    return gzip.compress(data, compresslevel=1, mtime=0) if compress else data
 
 
 def overlay_image(

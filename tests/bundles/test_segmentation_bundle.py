@@ -205,10 +205,10 @@ def test_inference_writes_outputs_in_the_original_geometry_and_reports_corrupt_f
         mask_png = np.asarray(Image.open(folder / "mask.png"))
         assert mask_png.shape == image.shape[1:]
         assert set(np.unique(mask_png)) <= {0, 255}
-        prob = np.asarray(nib.load(folder / "prob.nii.gz").dataobj).T  # NIfTI axes: (columns, rows)
+        prob = np.asarray(nib.load(folder / "prob.nii.gz").dataobj)
         assert prob.shape == image.shape[1:] and prob.dtype == np.float32
         assert 0.0 <= prob.min() and prob.max() <= 1.0
-        assert (np.asarray(nib.load(folder / "mask.nii.gz").dataobj).T == (mask_png > 0)).all()
+        assert (np.asarray(nib.load(folder / "mask.nii.gz").dataobj) == (mask_png > 0)).all()
         # far from the breast the probability is zero: the flip, crop and resize were undone in place
         outside = _far_from_breast(image[0])
         assert outside.mean() > 0.1

@@ -1,0 +1,45 @@
+"""locate_bundle_root and list_images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monai_mammo.bundle import list_images, locate_bundle_root
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_bundle_root_from_its_folder_the_repository_root_and_elsewhere(tmp_path: Path) -> None:
+    bundle = REPO / "bundles" / "mammo_lesion_segmentation"
+    assert Path(locate_bundle_root("mammo_lesion_segmentation", start=bundle)) == bundle
+    assert Path(locate_bundle_root("mammo_lesion_segmentation", start=REPO)) == bundle
+    # anywhere else: the source checkout beside the package
+    assert Path(locate_bundle_root("mammo_lesion_segmentation", start=tmp_path)) == bundle
+
+
+def test_bundle_root_prefers_the_working_folder(tmp_path: Path) -> None:
+    copy = tmp_path / "mammo_lesion_segmentation"
+    (copy / "configs").mkdir(parents=True)
+    (copy / "configs" / "metadata.json").write_text("{}")
+    assert Path(locate_bundle_root("mammo_lesion_segmentation", start=copy)) == copy
+
+
+def test_unknown_bundle_names_the_places_and_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="--bundle_root"):
+        locate_bundle_root("no_such_bundle", start=tmp_path)
+
+
+def test_list_images(tmp_path: Path) -> None:
+    for name in ("b.dcm", "a.PNG", "sub/c.nii.gz", "notes.txt", ".hidden/d.dcm", "sub/.e.dcm"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in list_images(tmp_path)] == [
+        "a.PNG",
+        "b.dcm",
+        "sub/c.nii.gz",
+    ]
+    assert len(list_images(tmp_path, recursive=False)) == 2
+    with pytest.raises(FileNotFoundError, match="dataset_dir"):
+        list_images(tmp_path / "missing")
