@@ -6,8 +6,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from api_page import write_api_page  # noqa: E402
 
 import monai_mammo  # noqa: E402
+
+write_api_page()
 
 project = "monai_mammo"
 author = "monai_mammo contributors"
@@ -21,7 +26,7 @@ extensions = [
     "sphinx.ext.viewcode",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build", "scripts"]
+exclude_patterns = ["_build", "scripts", "api_page.py"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 

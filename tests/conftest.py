@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(os.environ.get("MONAI_MAMMO_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")).resolve()
+DEFAULT_SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("MONAI_MAMMO_SHARED_DATA", DEFAULT_SHARED_DATA)).resolve()
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,7 @@ class ViewPosition(StrEnum):
 
     @classmethod
     def parse(cls, value: object) -> ViewPosition:
-        """Map a DICOM ViewPosition or code meaning (``cranio-caudal``, ``medio-lateral oblique``) to a member."""
+        """The member for a ViewPosition or code meaning (``cranio-caudal``, ``medio-lateral oblique``)."""
         text = str(value or "").strip().upper().replace("_", "-")
         if text in cls.__members__ and text != "UNKNOWN":
             return cls[text]

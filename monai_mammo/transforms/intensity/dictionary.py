@@ -1,4 +1,6 @@
-"""Dictionary versions of the intensity mammography transforms (see :mod:`.array` for the maths and ranges).
+"""Dictionary versions of the intensity mammography transforms.
+
+See :mod:`monai_mammo.transforms.intensity.array` for the maths and the output ranges.
 
 Transforms that measure statistics inside the breast read the mask from ``mask_key`` (default
 ``"breast_mask"``, written by :class:`~monai_mammo.transforms.BreastMaskd`); ``mask_key=None`` computes a mask
