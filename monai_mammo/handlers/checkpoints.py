@@ -8,6 +8,9 @@ loaded back with MONAI's :class:`~monai.handlers.CheckpointLoader` (``torch.load
 
 - :class:`ResumeCheckpoint` (on the trainer) writes the whole training state every ``save_interval``
   epochs and, with ``resume=True``, loads it back when the run starts: no completed epoch is lost or repeated.
+  The state includes the random number generators (:class:`RandomStates`: torch, numpy, Python and those of
+  the training data's random transforms), so a resumed run draws the same samples and augmentations as an
+  uninterrupted one and, on the same machine, ends with the same weights.
 - :class:`BestModelSaver` (on the validation evaluator) writes the network whenever the key metric improves;
   its best score is part of the resume state, so a resumed run does not overwrite a better model.
 
@@ -20,20 +23,23 @@ import io
 import logging
 import math
 import os
+import random
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from monai.handlers import CheckpointLoader
+from monai.transforms import Randomizable, Transform
 from monai.utils import IgniteInfo, min_version, optional_import
 
 from monai_mammo.data.datalist import atomic_write_bytes
 
 Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
 
-__all__ = ["BestModelSaver", "ResumeCheckpoint", "save_state_atomic", "state_of"]
+__all__ = ["BestModelSaver", "RandomStates", "ResumeCheckpoint", "save_state_atomic", "state_of"]
 
 
 def _is_writer() -> bool:
@@ -73,6 +79,109 @@ def save_state_atomic(path: str | os.PathLike[str], save_dict: Mapping[str, Any]
     return atomic_write_bytes(path, buffer.getvalue())
 
 
+def _numpy_state(state: tuple) -> list[Any]:
+    """A ``numpy.random.RandomState.get_state()`` tuple as tensors and numbers (``weights_only``-loadable)."""
+    name, keys, pos, has_gauss, cached = state
+    keys_t = torch.from_numpy(np.asarray(keys, dtype=np.int64))
+    return [str(name), keys_t, int(pos), int(has_gauss), float(cached)]
+
+
+def _numpy_tuple(state: list[Any]) -> tuple:
+    name, keys, pos, has_gauss, cached = state
+    keys_np = np.asarray(keys, dtype=np.int64).astype(np.uint32)
+    return (str(name), keys_np, int(pos), int(has_gauss), float(cached))
+
+
+def random_transforms(root: Any) -> list[Randomizable]:
+    """The random transforms reachable from ``root`` (a transform, ``Compose`` or list), depth first.
+
+    Array transforms held by dictionary transforms (e.g. ``RandAffined.rand_affine``) are included: each has
+    its own generator.
+
+    Args:
+        root: a transform, a ``Compose`` or a sequence of them.
+
+    Returns:
+        The :class:`~monai.transforms.Randomizable` instances, each once.
+    """
+    found: list[Randomizable] = []
+    seen: set[int] = set()
+
+    def visit(obj: Any) -> None:
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, (list, tuple)):
+            for item in obj:
+                visit(item)
+            return
+        if not isinstance(obj, (Transform, Randomizable)):
+            return
+        if isinstance(obj, Randomizable):
+            found.append(obj)
+        for value in vars(obj).values():
+            visit(value)
+
+    visit(root)
+    return found
+
+
+class RandomStates:
+    """The random number generators a training run draws from, as a checkpointable ``state_dict``.
+
+    The state holds torch's CPU generator (and the CUDA ones when CUDA is initialised), numpy's and Python's
+    global generators, and the generator of every random transform of the trainer's training data (the
+    transform of ``engine.data_loader.dataset``, found by :func:`random_transforms`). All values are tensors,
+    numbers, strings and tuples, so the checkpoint loads with ``torch.load(..., weights_only=True)``.
+
+    Args:
+        engine: the trainer (its ``data_loader.dataset.transform`` is searched for random transforms).
+    """
+
+    def __init__(self, engine: Any = None) -> None:
+        self.engine = engine
+
+    def transforms(self) -> list[Randomizable]:
+        """The random transforms of the trainer's training data (``[]`` when there is none)."""
+        loader = getattr(self.engine, "data_loader", None)
+        dataset = getattr(loader, "dataset", None)
+        return random_transforms(getattr(dataset, "transform", None))
+
+    def state_dict(self) -> dict[str, Any]:
+        """The states of the generators."""
+        state: dict[str, Any] = {
+            "torch": torch.get_rng_state(),
+            "numpy": _numpy_state(np.random.get_state()),  # noqa: NPY002 - the global generator, as used
+            "python": random.getstate(),
+            "transforms": [_numpy_state(t.R.get_state()) for t in self.transforms()],
+        }
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state["cuda"] = torch.cuda.get_rng_state_all()
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict`.
+
+        Raises:
+            ValueError: when the number of random transforms differs from the saved one (another pipeline).
+        """
+        transforms = self.transforms()
+        saved = list(state.get("transforms", []))
+        if len(saved) != len(transforms):
+            raise ValueError(
+                f"the checkpoint holds the generators of {len(saved)} random transform(s) but the training "
+                f"data has {len(transforms)}: it was written by another preprocessing pipeline."
+            )
+        torch.set_rng_state(torch.as_tensor(state["torch"], dtype=torch.uint8, device="cpu"))
+        np.random.set_state(_numpy_tuple(state["numpy"]))  # noqa: NPY002 - the global generator, as used
+        version, internal, gauss = state["python"]
+        random.setstate((int(version), tuple(int(v) for v in internal), gauss))
+        if "cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all([torch.as_tensor(s, device="cpu") for s in state["cuda"]])
+        for transform, item in zip(transforms, saved):  # in place: a generator shared when saved stays shared
+            transform.R.set_state(_numpy_tuple(item))
+
+
 class ResumeCheckpoint:
     """Save the training state every ``save_interval`` epochs (atomically) and, on request, resume from it.
 
@@ -83,7 +192,11 @@ class ResumeCheckpoint:
     completed epoch: an interrupted run loses at most the epoch in progress and repeats none that completed.
 
     Put the network, optimizer, learning-rate scheduler and the :class:`BestModelSaver` in ``save_dict``; the
-    trainer need not (and, in a bundle config, cannot without a circular reference) be listed.
+    trainer need not (and, in a bundle config, cannot without a circular reference) be listed. With
+    ``save_random_states`` the generators (:class:`RandomStates`) are saved too, under
+    ``"random_states"``, and restored after the rest when resuming, so the resumed epochs draw what an
+    uninterrupted run would have drawn; a checkpoint without them (older files) resumes with a warning that
+    the draws will differ.
 
     Args:
         save_dir: the checkpoint folder.
@@ -94,10 +207,13 @@ class ResumeCheckpoint:
         engine_key: the name the trainer is saved under.
         map_location: ``torch.load`` map location when resuming.
         name: logger name (default: the engine's logger).
+        save_random_states: save and restore the random number generators (see above).
 
     Raises:
         FileNotFoundError: at ``attach`` when ``resume`` is set and the checkpoint does not exist.
     """
+
+    random_states_key = "random_states"
 
     def __init__(
         self,
@@ -109,11 +225,13 @@ class ResumeCheckpoint:
         engine_key: str = "trainer",
         map_location: Any = None,
         name: str | None = None,
+        save_random_states: bool = True,
     ) -> None:
         if not save_dict:
             raise ValueError("ResumeCheckpoint: save_dict must name at least one object to save.")
-        if engine_key in save_dict:
-            raise ValueError(f"ResumeCheckpoint: {engine_key!r} is reserved for the trainer it is on.")
+        for reserved in (engine_key, self.random_states_key):
+            if reserved in save_dict:
+                raise ValueError(f"ResumeCheckpoint: {reserved!r} is reserved for the state it saves itself.")
         if int(save_interval) < 1:
             raise ValueError(f"save_interval must be >= 1, got {save_interval}.")
         self.path = Path(save_dir) / filename
@@ -122,9 +240,11 @@ class ResumeCheckpoint:
         self.resume = bool(resume)
         self.engine_key = engine_key
         self.map_location = map_location
+        self.save_random_states = bool(save_random_states)
         self.logger = logging.getLogger(name)
         self._name = name
         self._engine: Any = None
+        self._random_states: RandomStates | None = None
 
     def attach(self, engine: Any) -> None:
         """Save at the end of due epochs; with ``resume``, load the checkpoint when the run starts.
@@ -147,7 +267,23 @@ class ResumeCheckpoint:
                 map_location=self.map_location,
             )
             loader.attach(engine)
+            if self.save_random_states:
+                engine.add_event_handler(Events.STARTED, self._restore_random_states)
+        if self.save_random_states:
+            self._random_states = RandomStates(engine)
         engine.add_event_handler(Events.EPOCH_COMPLETED, self)
+
+    def _restore_random_states(self, engine: Any) -> None:
+        """After the checkpoint was loaded (an earlier STARTED handler): restore the generators if saved."""
+        state = torch.load(self.path, map_location="cpu", weights_only=True)
+        saved = state.get(self.random_states_key) if isinstance(state, Mapping) else None
+        if saved is None:
+            self.logger.warning(
+                f"{self.path} holds no random number generator states (an older checkpoint): the resumed run "
+                "draws other samples and augmentations than an uninterrupted run would have."
+            )
+            return
+        RandomStates(engine).load_state_dict(saved)
 
     def __call__(self, engine: Any) -> None:
         """Save now if this epoch is due."""
@@ -155,7 +291,8 @@ class ResumeCheckpoint:
         if epoch % self.save_interval and epoch != engine.state.max_epochs:
             return
         if _is_writer():
-            save_state_atomic(self.path, {self.engine_key: engine, **self.save_dict})
+            extra = {self.random_states_key: self._random_states} if self._random_states is not None else {}
+            save_state_atomic(self.path, {self.engine_key: engine, **self.save_dict, **extra})
             self.logger.info(f"saved the training state after epoch {epoch} to {self.path}")
 
 
