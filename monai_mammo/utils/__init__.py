@@ -5,6 +5,7 @@ from __future__ import annotations
 from .enums import (
     Laterality,
     MammoMetaKey,
+    Pathology,
     PhotometricInterpretation,
     PresentationIntent,
     ViewPosition,
@@ -14,6 +15,7 @@ from .enums import (
 __all__ = [
     "Laterality",
     "MammoMetaKey",
+    "Pathology",
     "PhotometricInterpretation",
     "PresentationIntent",
     "ViewPosition",

@@ -106,6 +106,34 @@ class VoiMode(StrEnum):
     FULL_RANGE = "full_range"
 
 
+class Pathology(StrEnum):
+    """Pathology of a lesion, or the worst one of an image or breast (``NORMAL``: no lesion).
+
+    ``class_index`` is the ``"class"`` number of every datalist in the project (importers, phantom, bundles).
+    """
+
+    NORMAL = "normal"
+    BENIGN = "benign"
+    MALIGNANT = "malignant"
+
+    @property
+    def class_index(self) -> int:
+        """Class index used in datalists: normal 0, benign 1, malignant 2."""
+        return {"normal": 0, "benign": 1, "malignant": 2}[self.value]
+
+    @classmethod
+    def from_index(cls, index: int) -> Pathology:
+        """The member with class index ``index`` (0, 1, 2).
+
+        Raises:
+            ValueError: another index.
+        """
+        for member in cls:
+            if member.class_index == index:
+                return member
+        raise ValueError(f"class index must be 0 (normal), 1 (benign) or 2 (malignant), got {index!r}.")
+
+
 class MammoMetaKey(StrEnum):
     """Metadata keys every mammogram reader of this package fills in (values unknown: ``"UNKNOWN"``/NaN)."""
 

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monai_mammo.data.datasets.masks import MaskSpec
+from monai_mammo.utils.enums import Pathology
 
 UNKNOWN = "UNKNOWN"
-PATHOLOGY_CLASSES: dict[str, int] = {"normal": 0, "benign": 1, "malignant": 2, UNKNOWN: -1}
+PATHOLOGY_CLASSES: dict[str, int] = {**{p.value: p.class_index for p in Pathology}, UNKNOWN: -1}
 """``pathology`` text -> ``class`` number."""
 
 DENSITY_LETTERS: dict[str, str] = {

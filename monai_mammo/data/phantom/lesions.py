@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from monai_mammo.utils.enums import StrEnum
+from monai_mammo.utils.enums import Pathology, StrEnum
 
 from .texture import power_law_field
 
@@ -37,31 +37,6 @@ class MassMargin(StrEnum):
 
     CIRCUMSCRIBED = "circumscribed"
     SPICULATED = "spiculated"
-
-
-class Pathology(StrEnum):
-    """Pathology of a lesion, or the worst one of an image (``NORMAL``: no lesion)."""
-
-    NORMAL = "normal"
-    BENIGN = "benign"
-    MALIGNANT = "malignant"
-
-    @property
-    def class_index(self) -> int:
-        """Class index used in datalists: normal 0, benign 1, malignant 2."""
-        return {"normal": 0, "benign": 1, "malignant": 2}[self.value]
-
-    @classmethod
-    def from_index(cls, index: int) -> Pathology:
-        """The member with class index ``index`` (0, 1, 2).
-
-        Raises:
-            ValueError: another index.
-        """
-        for member in cls:
-            if member.class_index == index:
-                return member
-        raise ValueError(f"class index must be 0 (normal), 1 (benign) or 2 (malignant), got {index!r}.")
 
 
 @dataclass(frozen=True)
