@@ -79,6 +79,31 @@ def save_state_atomic(path: str | os.PathLike[str], save_dict: Mapping[str, Any]
     return atomic_write_bytes(path, buffer.getvalue())
 
 
+def as_flag(value: Any, name: str) -> bool:
+    """A boolean option that may come from a command line as text (``--resume false`` gives ``"false"``).
+
+    Args:
+        value: a bool, an int 0/1, or one of the texts true/false, yes/no, on/off, 1/0 (any case).
+        name: the option's name, for the message.
+
+    Returns:
+        The boolean.
+
+    Raises:
+        ValueError: for anything else (``bool("false")`` would silently be ``True``).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {value!r}.")
+
+
 def _numpy_state(state: tuple) -> list[Any]:
     """A ``numpy.random.RandomState.get_state()`` tuple as tensors and numbers (``weights_only``-loadable)."""
     name, keys, pos, has_gauss, cached = state
@@ -237,10 +262,10 @@ class ResumeCheckpoint:
         self.path = Path(save_dir) / filename
         self.save_dict = dict(save_dict)
         self.save_interval = int(save_interval)
-        self.resume = bool(resume)
+        self.resume = as_flag(resume, "resume")
         self.engine_key = engine_key
         self.map_location = map_location
-        self.save_random_states = bool(save_random_states)
+        self.save_random_states = as_flag(save_random_states, "save_random_states")
         self.logger = logging.getLogger(name)
         self._name = name
         self._engine: Any = None

@@ -117,7 +117,14 @@ def test_train_and_inference_workflows_have_the_required_properties(tiny_data: P
 
 def test_one_epoch_of_training_saves_the_best_model_and_the_training_state(trained: Path) -> None:
     state = torch.load(trained / "checkpoint.pt", weights_only=True)
-    assert set(state) == {"trainer", "network", "optimizer", "lr_scheduler", "best_model_saver"}
+    assert set(state) == {
+        "trainer",
+        "network",
+        "optimizer",
+        "lr_scheduler",
+        "best_model_saver",
+        "random_states",
+    }
     assert state["trainer"]["iteration"] == state["trainer"]["epoch_length"]  # after epoch 1
     model = torch.load(trained / "model.pt", weights_only=True)
     assert set(model) == set(state["network"])  # a bare state_dict, as models/model.pt

@@ -9,6 +9,7 @@ import torch
 from ignite.engine import Engine, Events
 
 from monai_mammo.handlers import BestModelSaver, ResumeCheckpoint, save_state_atomic, state_of
+from monai_mammo.handlers.checkpoints import as_flag
 
 
 def make_trainer(model: torch.nn.Module, optimizer: torch.optim.Optimizer, seen: list[int]) -> Engine:
@@ -132,3 +133,29 @@ def test_state_of_unwraps_data_parallel_and_save_is_atomic(tmp_path: Path) -> No
     )
     assert set(torch.load(path, weights_only=True)) == {"a", "b"}
     assert [p.name for p in path.parent.iterdir()] == ["ckpt.pt"]
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        ("true", True),
+        ("False", False),
+        (" yes ", True),
+        ("off", False),
+        ("1", True),
+        ("0", False),
+    ],
+)
+def test_flags_from_a_command_line(value: object, expected: bool) -> None:
+    assert as_flag(value, "resume") is expected
+    assert ResumeCheckpoint("unused", {"network": torch.nn.Linear(1, 1)}, resume=value).resume is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", "", 2, None])
+def test_a_flag_that_is_not_true_or_false_is_refused(value: object) -> None:
+    with pytest.raises(ValueError, match="resume must be true or false"):
+        ResumeCheckpoint("unused", {"network": torch.nn.Linear(1, 1)}, resume=value)
