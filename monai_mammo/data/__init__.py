@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from monai_mammo.data.dicom_reader import MammoDicomReader
 from monai_mammo.data.errors import (
+    BlankImageError,
+    ConflictingTagsError,
     ImageTooLargeError,
     MammoReadError,
     MissingCodecError,
     NoPixelDataError,
     NotDicomError,
+    SizeMismatchError,
     TruncatedFileError,
     UnsupportedImageError,
 )
@@ -17,6 +20,8 @@ from monai_mammo.data.mammo_meta import laterality_from_image, laterality_from_t
 from monai_mammo.data.nifti_reader import MammoNiftiReader
 
 __all__ = [
+    "BlankImageError",
+    "ConflictingTagsError",
     "ImageTooLargeError",
     "MammoDicomReader",
     "MammoImageReader",
@@ -25,6 +30,7 @@ __all__ = [
     "MissingCodecError",
     "NoPixelDataError",
     "NotDicomError",
+    "SizeMismatchError",
     "TruncatedFileError",
     "UnsupportedImageError",
     "laterality_from_image",

@@ -22,6 +22,8 @@ extra) or ``python-gdcm``. Works with pydicom 3.x and 2.4 (MONAI Label environme
 
 from __future__ import annotations
 
+import errno
+import io
 import logging
 import math
 import re
@@ -37,6 +39,7 @@ from pydicom.multival import MultiValue
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from monai_mammo.data.errors import (
+    ConflictingTagsError,
     MammoReadError,
     MissingCodecError,
     NoPixelDataError,
@@ -58,7 +61,7 @@ from monai_mammo.data.mammo_meta import (
     view_from_text,
 )
 from monai_mammo.data.reader_base import DEFAULT_MAX_PIXELS, MammoReaderBase, parse_voi_mode, scale_full_range
-from monai_mammo.utils.enums import PhotometricInterpretation, ViewPosition, VoiMode
+from monai_mammo.utils.enums import Laterality, PhotometricInterpretation, ViewPosition, VoiMode
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +89,49 @@ DICOM_META_TAGS: dict[str, Any] = {
     "BitsStored": 0,
     "PixelRepresentation": 0,
 }
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+# views that are variants of one projection: a View Code Sequence may name the variant, View Position the base
+_VIEW_FAMILY = {
+    ViewPosition.XCCL: ViewPosition.CC,
+    ViewPosition.XCCM: ViewPosition.CC,
+    ViewPosition.FB: ViewPosition.CC,
+    ViewPosition.LMO: ViewPosition.MLO,
+    ViewPosition.SIO: ViewPosition.MLO,
+    ViewPosition.LM: ViewPosition.ML,
+}
+
+
+def _int_tag(ds: pydicom.Dataset, keyword: str, default: int = 0) -> int:
+    """An integer tag (US/IS), ``default`` when absent or empty; the first value of a multi-valued one.
+
+    Raises:
+        ValueError: when the value is not an integer (a garbled IS string).
+    """
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return default
+    if isinstance(value, (list, tuple, MultiValue)):
+        if not value:
+            return default
+        value = value[0]
+    if isinstance(value, (bytes, bytearray)):  # an element pydicom kept raw (unknown VR)
+        raise ValueError(f"{keyword} holds raw bytes {bytes(value[:8])!r}, not a number")
+    return int(value)
+
+
+def _decoder_exists(uid: UID) -> bool:
+    """Whether pydicom has a decoder for ``uid`` at all (installed or not): not so for video syntaxes."""
+    if PYDICOM_MAJOR >= 3:
+        from pydicom.pixels import get_decoder
+
+        try:
+            get_decoder(uid)
+        except NotImplementedError:
+            return False
+        return True
+    return any(h.supports_transfer_syntax(uid) for h in pydicom.config.pixel_data_handlers)
 
 
 def _floats(value: object) -> list[float]:
@@ -269,10 +315,15 @@ class MammoDicomReader(MammoReaderBase):
         prefer_voi_lut: when a file has both a VOI LUT Sequence and a window, use the LUT (as pydicom's
             ``apply_voi_lut`` does); ``False`` uses the window.
         frame_index: for multi-frame files, the frame to read; ``None`` (default) refuses multi-frame files.
-        max_pixels: refuse files declaring more than this many pixels (Rows x Columns x frames), before
-            anything is decoded.
+        max_pixels: refuse files declaring more than this many pixels (Rows x Columns x frames x samples),
+            before anything is decoded, and files larger than ``4 x max_pixels`` bytes + 64 MiB, before they
+            are read (:class:`~monai_mammo.data.errors.ImageTooLargeError`).
         infer_laterality: when neither the tags nor the text name the breast side, infer it from the
             image (see :func:`~monai_mammo.data.mammo_meta.laterality_from_image`).
+        strict_tags: refuse (:class:`~monai_mammo.data.errors.ConflictingTagsError`) a file whose Image
+            Laterality and Laterality name different breasts, or whose View Position and View Code
+            Sequence name different projections; ``False`` logs a warning and takes Image Laterality and
+            View Position.
 
     Raises:
         ValueError: for an unknown ``voi`` or a negative index.
@@ -288,6 +339,7 @@ class MammoDicomReader(MammoReaderBase):
         frame_index: int | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         infer_laterality: bool = True,
+        strict_tags: bool = True,
     ) -> None:
         super().__init__(max_pixels=max_pixels)
         self.voi = parse_voi_mode(voi)
@@ -299,6 +351,7 @@ class MammoDicomReader(MammoReaderBase):
         self.prefer_voi_lut = bool(prefer_voi_lut)
         self.frame_index = None if frame_index is None else int(frame_index)
         self.infer_laterality = bool(infer_laterality)
+        self.strict_tags = bool(strict_tags)
 
     def _suffix_ok(self, filename: Any) -> bool:
         """DICOM files often have no suffix or a numeric one (``IM0001``, ``1.2.840.1234``): accept those."""
@@ -308,6 +361,9 @@ class MammoDicomReader(MammoReaderBase):
     # ------------------------------------------------------------------ parsing and checks
     def parse(self, filename: str) -> pydicom.Dataset:
         """Read the DICOM dataset (pixel bytes included, nothing decoded) and check it holds one grey image.
+
+        The file is read into memory once (after :meth:`check_file_size`) and parsed from there, so that a
+        corrupt element length can never make the parser allocate more than the file holds.
 
         Args:
             filename: the file path.
@@ -319,22 +375,27 @@ class MammoDicomReader(MammoReaderBase):
             FileNotFoundError: when the file does not exist.
             NotDicomError: not a DICOM file.
             TruncatedFileError: the file ends inside the header or the pixel data.
-            NoPixelDataError: no Pixel Data element.
-            UnsupportedImageError: colour, multi-frame (without ``frame_index``), empty or odd bit depth.
-            ImageTooLargeError: more than ``max_pixels`` declared pixels.
+            NoPixelDataError: no Pixel Data element (and not an image instance cut short).
+            UnsupportedImageError: colour, multi-frame (without ``frame_index``), empty, odd bit depth,
+                unusable Rescale Slope/Intercept, or a transfer syntax no decoder exists for.
+            ImageTooLargeError: more than ``max_pixels`` declared pixels, or a file too large for them.
             MissingCodecError: the transfer syntax needs a decoder that is not installed.
+            ConflictingTagsError: (``strict_tags``) the laterality or view tags contradict each other.
         """
         path = Path(filename)
         if not path.is_file():
-            raise FileNotFoundError(f"{filename}: no such file.")
-        if path.stat().st_size == 0:
+            raise FileNotFoundError(errno.ENOENT, "no such file", str(filename))
+        nbytes = path.stat().st_size
+        if nbytes == 0:
             raise NotDicomError(
                 filename, "is an empty file, not a DICOM file.", "check the path and the copy."
             )
+        self.check_file_size(filename, nbytes)
+        raw = path.read_bytes()
         try:
-            ds: pydicom.Dataset = pydicom.dcmread(filename)
+            ds: pydicom.Dataset = pydicom.dcmread(io.BytesIO(raw))
         except InvalidDicomError:
-            ds = self._parse_without_preamble(filename)
+            ds = self._parse_without_preamble(filename, raw)
         except EOFError as e:
             raise TruncatedFileError(
                 filename, f"ends inside its DICOM header ({e}).", "copy or download the file again."
@@ -345,10 +406,20 @@ class MammoDicomReader(MammoReaderBase):
                 f"could not be parsed as DICOM ({type(e).__name__}: {e}).",
                 "check it is a DICOM file; use MammoImageReader for PNG/TIFF/JPEG.",
             ) from e
-        self._check_pixel_module(ds, filename)
+        try:
+            self._check_pixel_module(ds, filename, raw)
+            self._check_tags(ds, filename)
+        except MammoReadError:
+            raise
+        except Exception as e:  # an element whose value pydicom cannot convert (wrong VR or length)
+            raise MammoReadError(
+                filename,
+                f"has a malformed data element ({type(e).__name__}: {e}).",
+                "check the file with a DICOM validator (e.g. dciodvfy); copy or export it again.",
+            ) from e
         return ds
 
-    def _parse_without_preamble(self, filename: str) -> pydicom.Dataset:
+    def _parse_without_preamble(self, filename: str, raw: bytes) -> pydicom.Dataset:
         """Accept a DICOM dataset written without the 128-byte preamble, if it parses to an image."""
         not_dicom = NotDicomError(
             filename,
@@ -356,8 +427,8 @@ class MammoDicomReader(MammoReaderBase):
             "check the file type; use MammoImageReader for PNG/TIFF/JPEG and MammoNiftiReader for NIfTI.",
         )
         try:
-            ds = pydicom.dcmread(filename, force=True)
-            ok = "PixelData" in ds and int(ds.get("Rows") or 0) > 0 and int(ds.get("Columns") or 0) > 0
+            ds = pydicom.dcmread(io.BytesIO(raw), force=True)
+            ok = "PixelData" in ds and _int_tag(ds, "Rows") > 0 and _int_tag(ds, "Columns") > 0
         except Exception as e:
             raise not_dicom from e
         if not ok:
@@ -366,13 +437,13 @@ class MammoDicomReader(MammoReaderBase):
             ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
         return ds
 
-    def _check_pixel_module(self, ds: pydicom.Dataset, filename: str) -> None:
+    def _check_pixel_module(self, ds: pydicom.Dataset, filename: str, raw: bytes = b"") -> None:
         if "PixelData" not in ds:
-            self._raise_no_pixel_data(ds, filename)
-        rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
-        frames = int(ds.get("NumberOfFrames") or 1)
-        self.check_size(filename, rows, columns, frames)
-        samples = int(ds.get("SamplesPerPixel") or 1)
+            self._raise_no_pixel_data(ds, filename, raw)
+        rows, columns = _int_tag(ds, "Rows"), _int_tag(ds, "Columns")
+        frames = _int_tag(ds, "NumberOfFrames", 1)
+        samples = _int_tag(ds, "SamplesPerPixel", 1)
+        self.check_size(filename, rows, columns, frames, samples)
         photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
         if samples != 1 or photometric not in ("MONOCHROME1", "MONOCHROME2"):
             raise UnsupportedImageError(
@@ -395,8 +466,8 @@ class MammoDicomReader(MammoReaderBase):
                 f"has {frames} frame(s); frame_index={self.frame_index} is out of range.",
                 f"use a frame_index below {frames}.",
             )
-        bits_allocated = int(ds.get("BitsAllocated") or 0)
-        bits_stored = int(ds.get("BitsStored") or bits_allocated)
+        bits_allocated = _int_tag(ds, "BitsAllocated")
+        bits_stored = _int_tag(ds, "BitsStored", bits_allocated)
         if bits_allocated not in (8, 16, 32) or not 1 <= bits_stored <= bits_allocated:
             raise UnsupportedImageError(
                 filename,
@@ -404,9 +475,18 @@ class MammoDicomReader(MammoReaderBase):
                 "allocated and 1..allocated stored.",
                 "check the Image Pixel module of the file.",
             )
-        tsyntax = UID(str(ds.file_meta.get("TransferSyntaxUID", ImplicitVRLittleEndian)))
+        self._check_rescale(ds, filename)
+        tsyntax = self.transfer_syntax(ds, filename)
         if tsyntax.is_compressed:
             ok, missing = codec_status(tsyntax)
+            if not ok and not _decoder_exists(tsyntax):
+                raise UnsupportedImageError(
+                    filename,
+                    f"uses the transfer syntax {tsyntax.name} ({tsyntax}), which no DICOM decoder for "
+                    "still images reads (a video or an unknown encoding).",
+                    "export the image again with an image transfer syntax (e.g. Explicit VR Little Endian "
+                    "or JPEG 2000).",
+                )
             if not ok:
                 raise MissingCodecError(
                     filename,
@@ -425,9 +505,79 @@ class MammoDicomReader(MammoReaderBase):
                 )
 
     @staticmethod
-    def _raise_no_pixel_data(ds: pydicom.Dataset, filename: str) -> None:
-        with open(filename, "rb") as f:
-            raw = f.read()
+    def transfer_syntax(ds: pydicom.Dataset, filename: str) -> UID:
+        """The file's Transfer Syntax UID (Implicit VR Little Endian when the file meta lacks one).
+
+        Args:
+            ds: the dataset.
+            filename: for the message.
+
+        Returns:
+            The UID.
+
+        Raises:
+            UnsupportedImageError: when the value is not a transfer syntax (a private or garbled UID).
+        """
+        tsyntax = UID(str(ds.file_meta.get("TransferSyntaxUID", ImplicitVRLittleEndian)))
+        if not tsyntax.is_transfer_syntax:
+            raise UnsupportedImageError(
+                filename,
+                f"declares the transfer syntax {str(tsyntax)!r}, which is not a DICOM transfer syntax.",
+                "export the image again with a standard transfer syntax (e.g. Explicit VR Little Endian).",
+            )
+        return tsyntax
+
+    def _check_rescale(self, ds: pydicom.Dataset, filename: str) -> None:
+        """Refuse a Rescale Slope/Intercept that would give NaN or infinite modality values."""
+        slope = _first_float(ds.get("RescaleSlope"), 1.0)
+        intercept = _first_float(ds.get("RescaleIntercept"), 0.0)
+        lo, hi = self.stored_range(ds)
+        ends = (lo * slope + intercept, hi * slope + intercept)
+        if not all(math.isfinite(v) and abs(v) < _FLOAT32_MAX for v in ends):
+            raise UnsupportedImageError(
+                filename,
+                f"has Rescale Slope {slope!r} / Intercept {intercept!r}, which map its stored values "
+                f"[{lo}, {hi}] outside the finite float32 range.",
+                "check the Modality LUT module (Rescale Slope/Intercept) of the file.",
+            )
+
+    def _check_tags(self, ds: pydicom.Dataset, filename: str) -> None:
+        """With ``strict_tags``, refuse laterality or view tags that contradict each other."""
+        sides = {
+            keyword: Laterality.parse(ds.get(keyword))
+            for keyword in ("ImageLaterality", "Laterality")
+            if ds.get(keyword) not in (None, "")
+        }
+        known = {k: v for k, v in sides.items() if v is not Laterality.UNKNOWN}
+        if len(set(known.values())) > 1:
+            found = ", ".join(f"{k} {v.value}" for k, v in known.items())
+            self._conflict(filename, f"names both breasts ({found}).")
+        position = view_from_dicom_value(ds.get("ViewPosition"))
+        codes = [view_from_dicom_value(item.get("CodeMeaning")) for item in ds.get("ViewCodeSequence") or []]
+        coded = next((v for v in codes if v is not ViewPosition.UNKNOWN), ViewPosition.UNKNOWN)
+        if ViewPosition.UNKNOWN not in (position, coded) and _VIEW_FAMILY.get(
+            position, position
+        ) != _VIEW_FAMILY.get(coded, coded):
+            self._conflict(
+                filename,
+                f"has View Position {position.value} but its View Code Sequence says {coded.value}.",
+            )
+
+    def _conflict(self, filename: str, cause: str) -> None:
+        if self.strict_tags:
+            raise ConflictingTagsError(
+                filename,
+                cause,
+                "correct the tags at the source; MammoDicomReader(strict_tags=False) reads the file anyway, "
+                "taking Image Laterality and View Position.",
+            )
+        logger.warning("%s: %s Using Image Laterality / View Position.", filename, cause)
+
+    @staticmethod
+    def _raise_no_pixel_data(ds: pydicom.Dataset, filename: str, raw: bytes = b"") -> None:
+        if not raw:
+            with open(filename, "rb") as f:
+                raw = f.read()
         if any(tag in raw for tag in _PIXEL_DATA_TAG_BYTES):
             raise TruncatedFileError(
                 filename,
@@ -442,10 +592,17 @@ class MammoDicomReader(MammoReaderBase):
                 "copy or download the file again (a header-only export has no image to read).",
             )
         sop = ds.get("SOPClassUID")
-        kind = f" ({UID(str(sop)).name})" if sop else ""
+        kind = UID(str(sop)).name if sop else ""
+        if kind.endswith("Image Storage") or "Image Storage -" in kind:
+            raise TruncatedFileError(
+                filename,
+                f"is a {kind} instance, which must hold an image, but it ends after {len(raw):,} bytes "
+                "without its image attributes or Pixel Data: the file is cut short.",
+                "copy or download the file again.",
+            )
         raise NoPixelDataError(
             filename,
-            f"is a DICOM file without Pixel Data{kind}.",
+            f"is a DICOM file without Pixel Data{f' ({kind})' if kind else ''}.",
             "point the reader at the image instances of the study (Modality MG), not at reports or "
             "presentation states; if the file was cut short, copy it again.",
         )
@@ -541,8 +698,9 @@ class MammoDicomReader(MammoReaderBase):
         return x, float(min(ends)), float(max(ends))
 
     def _windows(self, ds: pydicom.Dataset) -> list[tuple[float, float]]:
+        """The (center, width) pairs of the file; pairs with a NaN or infinite value are dropped."""
         centers, widths = _floats(ds.get("WindowCenter")), _floats(ds.get("WindowWidth"))
-        return list(zip(centers, widths))
+        return [(c, w) for c, w in zip(centers, widths) if math.isfinite(c) and math.isfinite(w)]
 
     def apply_voi(self, x: np.ndarray, ds: pydicom.Dataset, filename: str) -> tuple[np.ndarray, VoiMode]:
         """Map modality values to [0, 1] with the file's VOI LUT or window (before any MONOCHROME1 inversion).

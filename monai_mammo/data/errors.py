@@ -55,15 +55,31 @@ class MissingCodecError(MammoReadError):
 
 
 class ImageTooLargeError(UnsupportedImageError):
-    """The declared image size exceeds the configured limit; refused before any pixel allocation."""
+    """The declared image size (or the file size) exceeds the configured limit; refused before any pixel
+    allocation."""
+
+
+class BlankImageError(UnsupportedImageError):
+    """The image holds no picture: every pixel has the same value (an all-black or all-white export)."""
+
+
+class ConflictingTagsError(MammoReadError):
+    """Two tags of the file contradict each other (e.g. Image Laterality ``L`` but Laterality ``R``)."""
+
+
+class SizeMismatchError(MammoReadError):
+    """A file loaded beside an image (its lesion mask, a second channel) does not have the image's size."""
 
 
 __all__ = [
+    "BlankImageError",
+    "ConflictingTagsError",
     "ImageTooLargeError",
     "MammoReadError",
     "MissingCodecError",
     "NoPixelDataError",
     "NotDicomError",
+    "SizeMismatchError",
     "TruncatedFileError",
     "UnsupportedImageError",
 ]

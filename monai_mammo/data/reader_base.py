@@ -25,6 +25,14 @@ from monai_mammo.data.errors import ImageTooLargeError, MammoReadError, Unsuppor
 from monai_mammo.utils.enums import VoiMode
 
 DEFAULT_MAX_PIXELS = 80_000_000
+"""Default ``max_pixels`` of the readers: 80 million pixels (a full-field mammogram has 10-30 million).
+
+An accepted image takes at most ``max_pixels x 4`` bytes as float32, plus its stored values (``x 1``, ``2``
+or ``4`` bytes by Bits Allocated) while it is decoded: about 640 MB at the default."""
+
+FILE_SIZE_MARGIN = 64 * 1024 * 1024
+"""Bytes a DICOM file may hold beyond ``4 x max_pixels`` (its header, overlays, private data) before it is
+refused unread (see :meth:`MammoReaderBase.check_file_size`)."""
 
 
 @dataclass(frozen=True)
@@ -170,32 +178,66 @@ class MammoReaderBase(ImageReader):
         meta[MetaKeys.ORIGINAL_CHANNEL_DIM] = 0
         return array, meta
 
-    def check_size(self, filename: str, rows: int, columns: int, frames: int = 1) -> None:
-        """Refuse absurd declared sizes before any pixel buffer is allocated.
+    def check_size(self, filename: str, rows: int, columns: int, frames: int = 1, samples: int = 1) -> None:
+        """Refuse absurd declared sizes before any pixel buffer is allocated (the decompression-bomb guard).
+
+        A header can claim any size (a 60000 x 60000 image in a file of a few kilobytes); the readers call
+        this with the declared dimensions before decoding, so such a file costs nothing.
 
         Args:
             filename: the file, for the message.
             rows: declared rows (H).
             columns: declared columns (W).
             frames: declared number of frames.
+            samples: declared samples (colour channels) per pixel.
 
         Raises:
             UnsupportedImageError: when a dimension is zero or negative.
-            ImageTooLargeError: when ``rows * columns * frames`` exceeds ``max_pixels``.
+            ImageTooLargeError: when ``rows * columns * frames * samples`` exceeds ``max_pixels``.
         """
-        if rows <= 0 or columns <= 0 or frames <= 0:
+        if rows <= 0 or columns <= 0 or frames <= 0 or samples <= 0:
             raise UnsupportedImageError(
                 filename,
-                f"declares an empty image ({rows} rows x {columns} columns x {frames} frames).",
+                f"declares an empty image ({rows} rows x {columns} columns x {frames} frames x {samples} "
+                "samples).",
                 "check the file is a complete image.",
             )
-        total = int(rows) * int(columns) * int(frames)
+        total = int(rows) * int(columns) * int(frames) * int(samples)
         if total > self.max_pixels:
+            channels = f" x {samples} samples" if samples != 1 else ""
             raise ImageTooLargeError(
                 filename,
-                f"declares {rows} x {columns} pixels x {frames} frame(s) = {total:,} pixels, over the "
-                f"limit of {self.max_pixels:,}.",
+                f"declares {rows} x {columns} pixels x {frames} frame(s){channels} = {total:,} pixels, over "
+                f"the limit of {self.max_pixels:,}.",
                 f"if the size is genuine, raise the limit: {type(self).__name__}(max_pixels={total}).",
+            )
+
+    def max_file_bytes(self) -> int:
+        """The largest file :meth:`check_file_size` accepts: ``4 x max_pixels`` + :data:`FILE_SIZE_MARGIN`."""
+        return 4 * self.max_pixels + FILE_SIZE_MARGIN
+
+    def check_file_size(self, filename: str, nbytes: int) -> None:
+        """Refuse a file too large to hold an image within ``max_pixels``, before reading it.
+
+        An image within the limit, stored uncompressed at up to 32 bits per pixel, needs at most
+        ``4 x max_pixels`` bytes of pixel data; anything much larger is not a mammogram this reader would
+        accept, and reading it would only fill the memory.
+
+        Args:
+            filename: the file, for the message.
+            nbytes: its size in bytes.
+
+        Raises:
+            ImageTooLargeError: when ``nbytes`` exceeds :meth:`max_file_bytes`.
+        """
+        limit = self.max_file_bytes()
+        if nbytes > limit:
+            needed = -(-(nbytes - FILE_SIZE_MARGIN) // 4)
+            raise ImageTooLargeError(
+                filename,
+                f"is {nbytes:,} bytes, over the {limit:,} bytes an image of at most {self.max_pixels:,} "
+                "pixels can take.",
+                f"if it is a genuine image, raise the limit: {type(self).__name__}(max_pixels={needed}).",
             )
 
     @abstractmethod
@@ -211,4 +253,11 @@ class MammoReaderBase(ImageReader):
         raise NotImplementedError
 
 
-__all__ = ["DEFAULT_MAX_PIXELS", "MammoReaderBase", "PendingFile", "parse_voi_mode", "scale_full_range"]
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "FILE_SIZE_MARGIN",
+    "MammoReaderBase",
+    "PendingFile",
+    "parse_voi_mode",
+    "scale_full_range",
+]

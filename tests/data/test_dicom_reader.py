@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import tracemalloc
 
 import numpy as np
 import pydicom
@@ -19,10 +20,17 @@ from monai.transforms import Compose, LoadImage, LoadImaged
 from pydicom.dataset import Dataset as DicomDataset
 from pydicom.pixels import apply_voi, apply_windowing
 from pydicom.sequence import Sequence
-from pydicom.uid import JPEG2000Lossless, JPEGLosslessSV1, JPEGLSLossless, RLELossless
+from pydicom.uid import (
+    BasicTextSRStorage,
+    JPEG2000Lossless,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    RLELossless,
+)
 from reader_helpers import BASE_SHAPE, cbis_crop, compress, make_decoders_unavailable, mg_dataset, save
 
 from monai_mammo.data import (
+    ConflictingTagsError,
     ImageTooLargeError,
     MammoDicomReader,
     MammoReadError,
@@ -34,6 +42,7 @@ from monai_mammo.data import (
 )
 from monai_mammo.data.dicom_reader import codec_status
 from monai_mammo.data.mammo_meta import laterality_from_image, laterality_from_text, view_from_text
+from monai_mammo.data.reader_base import FILE_SIZE_MARGIN
 from monai_mammo.utils.enums import MammoMetaKey
 
 HAVE_PYJPEGLS = pydicom.pixels.get_encoder(JPEGLSLossless).is_available
@@ -289,7 +298,7 @@ def test_metadata_keys_spacing_and_collation(base, tmp_path):
         base,
         PixelSpacing=["0.07", "0.065"],
         ImageLaterality="R",
-        Laterality="L",  # ImageLaterality wins
+        Laterality="L",  # ImageLaterality wins (strict_tags=False; the default refuses the conflict)
         ViewCodeSequence=Sequence([DicomDataset()]),
         PresentationIntentType="FOR PROCESSING",
         Manufacturer="HOLOGIC, Inc.",
@@ -297,7 +306,7 @@ def test_metadata_keys_spacing_and_collation(base, tmp_path):
     )
     ds.ViewCodeSequence[0].CodeMeaning = "medio-lateral oblique"
     path = save(ds, tmp_path / "m.dcm")
-    img, meta = read(path)
+    img, meta = read(path, strict_tags=False)
     for key in MammoMetaKey:
         assert key.value in meta
     assert meta["laterality"] == "R" and meta["laterality_source"] == "ImageLaterality"
@@ -311,14 +320,15 @@ def test_metadata_keys_spacing_and_collation(base, tmp_path):
     # ImagerPixelSpacing fallback, then unknown
     del ds.PixelSpacing
     ds.ImagerPixelSpacing = ["0.1", "0.1"]
-    assert read(save(ds, tmp_path / "i.dcm"))[1]["pixel_spacing"] == [0.1, 0.1]
+    assert read(save(ds, tmp_path / "i.dcm"), strict_tags=False)[1]["pixel_spacing"] == [0.1, 0.1]
     del ds.ImagerPixelSpacing
-    meta2 = read(save(ds, tmp_path / "n.dcm"))[1]
+    meta2 = read(save(ds, tmp_path / "n.dcm"), strict_tags=False)[1]
     assert all(math.isnan(v) for v in meta2["pixel_spacing"])
     np.testing.assert_allclose(meta2["affine"], np.eye(3))
     # a batch of two collates through MONAI's DataLoader
     data = [{"image": str(tmp_path / "i.dcm")}, {"image": str(tmp_path / "n.dcm")}]
-    loader = DataLoader(Dataset(data, LoadImaged(keys="image", reader=MammoDicomReader())), batch_size=2)
+    load = LoadImaged(keys="image", reader=MammoDicomReader(strict_tags=False))
+    loader = DataLoader(Dataset(data, load), batch_size=2)
     batch = next(iter(loader))
     assert batch["image"].shape == (2, 1, *BASE_SHAPE)
     assert list(batch["image"].meta["laterality"]) == ["R", "R"]
@@ -391,7 +401,11 @@ def test_no_pixel_data(tmp_path):
     ds = mg_dataset(np.zeros((4, 4), np.uint16))
     for keyword in ("PixelData", "Rows", "Columns"):
         delattr(ds, keyword)
-    with pytest.raises(NoPixelDataError, match="without Pixel Data"):
+    # an image instance (MG) without its image attributes was cut short
+    with pytest.raises(TruncatedFileError, match="Mammography X-Ray Image Storage.*cut short"):
+        read(save(ds, tmp_path / "cut.dcm"))
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = BasicTextSRStorage  # a report: no image at all
+    with pytest.raises(NoPixelDataError, match="without Pixel Data.*Basic Text SR"):
         read(save(ds, tmp_path / "sr.dcm"))
 
 
@@ -449,6 +463,72 @@ def test_missing_codec(base, tmp_path, monkeypatch, syntax):
         read(path)
     monkeypatch.undo()
     assert read(path, voi="raw")[0].shape == (1, *BASE_SHAPE)
+
+
+def test_file_larger_than_any_accepted_image_is_refused_unread(tmp_path):
+    huge = tmp_path / "huge.dcm"
+    with huge.open("wb") as f:  # sparse: 8 MiB over the limit without using the disk
+        f.truncate(4 * 1000 + FILE_SIZE_MARGIN + 8 * 2**20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageTooLargeError, match=r"huge\.dcm: is 75,501,\d+ bytes.*max_pixels="):
+            read(huge, max_pixels=1000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20  # nothing of the file was read
+
+
+@pytest.mark.parametrize(
+    "tags, cause",
+    [
+        ({"ImageLaterality": "L", "Laterality": "R"}, r"names both breasts \(ImageLaterality L, Lat"),
+        ({"ViewPosition": "CC", "code": "medio-lateral oblique"}, "has View Position CC but .* says MLO"),
+    ],
+)
+def test_contradictory_tags(base, tmp_path, tags, cause, caplog):
+    ds = mg_dataset(base)
+    if "code" in tags:
+        ds.ViewCodeSequence = Sequence([DicomDataset()])
+        ds.ViewCodeSequence[0].CodeMeaning = tags.pop("code")
+    for keyword, value in tags.items():
+        setattr(ds, keyword, value)
+    path = save(ds, tmp_path / "c.dcm")
+    with pytest.raises(ConflictingTagsError, match=rf"c\.dcm: {cause}.*strict_tags=False"):
+        read(path)
+    _, meta = read(path, strict_tags=False)  # Image Laterality and View Position win, with a warning
+    assert meta["laterality"] == tags.get("ImageLaterality", "UNKNOWN") or "ViewPosition" in tags
+    assert meta["view_position"] == tags.get("ViewPosition", "UNKNOWN")
+    assert "c.dcm" in caplog.text
+
+
+def test_variant_view_codes_are_not_a_contradiction(base, tmp_path):
+    ds = mg_dataset(base, ViewPosition="CC", ImageLaterality="L", Laterality="L")
+    ds.ViewCodeSequence = Sequence([DicomDataset()])
+    ds.ViewCodeSequence[0].CodeMeaning = "cranio-caudal exaggerated laterally"
+    assert read(save(ds, tmp_path / "x.dcm"))[1]["view_position"] == "CC"
+
+
+@pytest.mark.parametrize("slope", ["inf", "1e38", "nan"])
+def test_rescale_out_of_float32_range_is_refused(base, tmp_path, slope):
+    ds = mg_dataset(base, RescaleSlope=slope, RescaleIntercept="0")
+    with pytest.raises(UnsupportedImageError, match="Rescale Slope.*finite float32"):
+        read(save(ds, tmp_path / "r.dcm"), voi="raw")
+
+
+def test_non_finite_window_falls_back_to_full_range(base, tmp_path):
+    ds = mg_dataset(base, WindowCenter="nan", WindowWidth="4000")
+    img, meta = read(save(ds, tmp_path / "w.dcm"))
+    assert meta["voi_mode"] == "full_range" and np.isfinite(img).all() and img.max() == 1.0
+
+
+def test_garbled_image_pixel_value_is_a_typed_error(base, tmp_path):
+    path = save(mg_dataset(base[:64, :48].copy(), NumberOfFrames="1"), tmp_path / "g.dcm")
+    raw = path.read_bytes()
+    assert raw.count(b"IS\x02\x001 ") == 1  # Number of Frames, explicit VR: becomes the IS string "x!"
+    path.write_bytes(raw.replace(b"IS\x02\x001 ", b"IS\x02\x00x!"))
+    with pytest.raises(MammoReadError, match=r"g\.dcm: has a malformed data element"):
+        read(path)
 
 
 def test_bad_arguments():
