@@ -3,8 +3,9 @@
 Spatial (invertible where geometric): :class:`CanonicalLaterality`, :class:`BreastMask`,
 :class:`CropBreast`, :class:`PectoralMask`, :class:`RandLesionPatchd`. Intensity: :class:`MammoWindow`,
 :class:`BreastPercentileScale`, :class:`BreastZScore`, :class:`Clahe`, :class:`RandVendorLook`,
-:class:`RandDetectorNoise`. Helpers: :mod:`.breast_region` (mask maths), :mod:`.quantiles` (exact masked
-percentiles), :mod:`.boxes` (boxes that follow flips and crops). See ``docs/transforms.md``.
+:class:`RandDetectorNoise`. Input checks: :class:`RejectBlankImage`, :class:`CheckSameSized`. Helpers:
+:mod:`.breast_region` (mask maths), :mod:`.quantiles` (exact masked percentiles), :mod:`.boxes` (boxes
+that follow flips and crops). See ``docs/transforms.md``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,15 @@ from monai_mammo.transforms.spatial import (
     RandLesionPatchd,
     RandLesionPatchDict,
 )
+from monai_mammo.transforms.validation import (
+    CheckSameSizeD,
+    CheckSameSized,
+    CheckSameSizeDict,
+    RejectBlankImage,
+    RejectBlankImageD,
+    RejectBlankImaged,
+    RejectBlankImageDict,
+)
 
 __all__ = [
     "BreastMask",
@@ -77,6 +87,9 @@ __all__ = [
     "CanonicalLateralityD",
     "CanonicalLateralityDict",
     "CanonicalLateralityd",
+    "CheckSameSizeD",
+    "CheckSameSizeDict",
+    "CheckSameSized",
     "Clahe",
     "ClaheD",
     "ClaheDict",
@@ -105,6 +118,10 @@ __all__ = [
     "RandVendorLookD",
     "RandVendorLookDict",
     "RandVendorLookd",
+    "RejectBlankImage",
+    "RejectBlankImageD",
+    "RejectBlankImageDict",
+    "RejectBlankImaged",
     "flip_boxes_along",
     "masked_quantile",
     "translate_boxes",

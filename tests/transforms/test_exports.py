@@ -20,8 +20,9 @@ ARRAY = [
     "PectoralMask",
     "RandDetectorNoise",
     "RandVendorLook",
+    "RejectBlankImage",
 ]
-DICT_ONLY = ["RandLesionPatch"]
+DICT_ONLY = ["CheckSameSize", "RandLesionPatch"]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "transforms.md"
 
 
