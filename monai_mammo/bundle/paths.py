@@ -58,6 +58,9 @@ def locate_bundle_root(name: str, start: str | os.PathLike[str] | None = None) -
 def list_images(folder: str | os.PathLike[str], recursive: bool = True) -> list[str]:
     """The image files in ``folder`` (by :data:`IMAGE_SUFFIXES`), sorted; hidden files are skipped.
 
+    A symbolic link whose target is missing is listed too, so that the run reports it
+    (``FileNotFoundError`` in ``failures.json``) instead of skipping it silently.
+
     Args:
         folder: the folder to list.
         recursive: include sub-folders.
@@ -75,7 +78,7 @@ def list_images(folder: str | os.PathLike[str], recursive: bool = True) -> list[
     found = [
         p
         for p in paths
-        if p.is_file()
+        if (p.is_file() or (p.is_symlink() and not p.exists()))
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
         and p.name.lower().endswith(IMAGE_SUFFIXES)
     ]

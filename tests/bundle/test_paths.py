@@ -41,5 +41,7 @@ def test_list_images(tmp_path: Path) -> None:
         "sub/c.nii.gz",
     ]
     assert len(list_images(tmp_path, recursive=False)) == 2
+    (tmp_path / "gone.dcm").symlink_to(tmp_path / "deleted.dcm")  # dangling: listed, to be reported
+    assert Path(list_images(tmp_path, recursive=False)[-1]).name == "gone.dcm"
     with pytest.raises(FileNotFoundError, match="dataset_dir"):
         list_images(tmp_path / "missing")
