@@ -40,6 +40,7 @@ from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from monai_mammo.data.errors import (
     ConflictingTagsError,
+    ImageTooLargeError,
     MammoReadError,
     MissingCodecError,
     NoPixelDataError,
@@ -132,6 +133,66 @@ def _decoder_exists(uid: UID) -> bool:
             return False
         return True
     return any(h.supports_transfer_syntax(uid) for h in pydicom.config.pixel_data_handlers)
+
+
+def _first_fragment(pixel_data: bytes, limit: int = 1 << 16) -> bytes:
+    """The first ``limit`` bytes of the first fragment of encapsulated Pixel Data (after the offset table).
+
+    Returns ``b""`` when the data does not start with an item (``FFFE,E000``), e.g. native pixel data.
+    """
+    item = b"\xfe\xff\x00\xe0"
+    if pixel_data[:4] != item or len(pixel_data) < 8:
+        return b""
+    table = int.from_bytes(pixel_data[4:8], "little")
+    start = 8 + table
+    if pixel_data[start : start + 4] != item:
+        return b""
+    length = int.from_bytes(pixel_data[start + 4 : start + 8], "little")
+    return pixel_data[start + 8 : start + 8 + min(length, limit)]
+
+
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7}
+
+
+def codestream_size(frame: bytes) -> tuple[int, int] | None:
+    """``(rows, columns)`` from the header of a JPEG, JPEG-LS or JPEG 2000 codestream, without decoding it.
+
+    Reads the SOF segment (JPEG: SOF0-SOF15, JPEG-LS: SOF55) or the SIZ segment (JPEG 2000, also inside a
+    JP2 wrapper).
+
+    Args:
+        frame: the start of the codestream (a few hundred bytes are enough).
+
+    Returns:
+        The size, or ``None`` when ``frame`` is none of those codestreams or its header is cut short.
+    """
+    siz = frame.find(b"\xff\x4f\xff\x51")
+    if siz >= 0:
+        body = frame[siz + 4 : siz + 4 + 20]  # Lsiz, Rsiz, Xsiz, Ysiz, XOsiz, YOsiz
+        if len(body) < 20:
+            return None
+        x, y, x0, y0 = (int.from_bytes(body[i : i + 4], "big") for i in (4, 8, 12, 16))
+        return max(y - y0, 0), max(x - x0, 0)
+    if frame[:2] != b"\xff\xd8":
+        return None
+    at = 2
+    while at + 4 <= len(frame):
+        if frame[at] != 0xFF:
+            return None
+        marker = frame[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        length = int.from_bytes(frame[at + 2 : at + 4], "big")
+        if marker in _JPEG_SOF:
+            body = frame[at + 4 : at + 9]
+            if len(body) < 5:
+                return None
+            return int.from_bytes(body[1:3], "big"), int.from_bytes(body[3:5], "big")
+        if marker == 0xDA or length < 2:  # start of scan before any frame header
+            return None
+        at += 2 + length
+    return None
 
 
 def _floats(value: object) -> list[float]:
@@ -494,6 +555,7 @@ class MammoDicomReader(MammoReaderBase):
                     f"it ({missing}).",
                     CODEC_FIX,
                 )
+            self._check_codestream(ds, filename, tsyntax, rows, columns)
         else:
             expected = rows * columns * frames * samples * bits_allocated // 8
             if len(ds.PixelData) < expected:
@@ -503,6 +565,34 @@ class MammoDicomReader(MammoReaderBase):
                     f"frame(s) at {bits_allocated} bits need {expected:,}: the file is cut short.",
                     "copy or download the file again.",
                 )
+
+    def _check_codestream(
+        self, ds: pydicom.Dataset, filename: str, tsyntax: UID, rows: int, columns: int
+    ) -> None:
+        """Refuse a JPEG / JPEG-LS / JPEG 2000 frame whose own header declares another size than the file.
+
+        The decoders size their output from the codestream, not from Rows/Columns: a small file whose
+        codestream claims 40000 x 40000 pixels would be decoded in full before pydicom noticed the mismatch.
+        """
+        size = codestream_size(_first_fragment(ds.PixelData))
+        if size is None:
+            return
+        height, width = size
+        if height * width > self.max_pixels:
+            raise ImageTooLargeError(
+                filename,
+                f"holds a {tsyntax.name} codestream of {height} x {width} = {height * width:,} pixels, over "
+                f"the limit of {self.max_pixels:,} (the file declares {rows} x {columns}).",
+                "check the file; if the size is genuine, raise the limit: "
+                f"MammoDicomReader(max_pixels={height * width}).",
+            )
+        if (height, width) != (rows, columns):
+            raise MammoReadError(
+                filename,
+                f"declares {rows} x {columns} pixels but its {tsyntax.name} codestream holds {height} x "
+                f"{width}: the pixel data belongs to another image or is corrupt.",
+                "export the image again.",
+            )
 
     @staticmethod
     def transfer_syntax(ds: pydicom.Dataset, filename: str) -> UID:
@@ -633,7 +723,11 @@ class MammoDicomReader(MammoReaderBase):
                 arr = get_decoder(tsyntax).as_array(ds, index=self.frame_index)[0]
             else:
                 arr = ds.pixel_array[self.frame_index]
-        except Exception as e:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as e:  # also the PanicException (a BaseException) of decoders written in Rust
+            if not isinstance(e, Exception) and type(e).__name__ != "PanicException":
+                raise
             raise MammoReadError(
                 filename,
                 f"the pixel data could not be decoded ({type(e).__name__}: {e}).",
@@ -876,4 +970,11 @@ class MammoDicomReader(MammoReaderBase):
         return image[None], meta
 
 
-__all__ = ["CODEC_FIX", "MammoDicomReader", "codec_status", "lut_to_unit", "window_to_unit"]
+__all__ = [
+    "CODEC_FIX",
+    "MammoDicomReader",
+    "codec_status",
+    "codestream_size",
+    "lut_to_unit",
+    "window_to_unit",
+]

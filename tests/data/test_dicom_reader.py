@@ -40,7 +40,7 @@ from monai_mammo.data import (
     TruncatedFileError,
     UnsupportedImageError,
 )
-from monai_mammo.data.dicom_reader import codec_status
+from monai_mammo.data.dicom_reader import _first_fragment, codec_status, codestream_size
 from monai_mammo.data.mammo_meta import laterality_from_image, laterality_from_text, view_from_text
 from monai_mammo.data.reader_base import FILE_SIZE_MARGIN
 from monai_mammo.utils.enums import MammoMetaKey
@@ -529,6 +529,53 @@ def test_garbled_image_pixel_value_is_a_typed_error(base, tmp_path):
     path.write_bytes(raw.replace(b"IS\x02\x001 ", b"IS\x02\x00x!"))
     with pytest.raises(MammoReadError, match=r"g\.dcm: has a malformed data element"):
         read(path)
+
+
+def _with_frame_of(base: np.ndarray, frame_ds: DicomDataset) -> DicomDataset:
+    """A small 64 x 48 dataset carrying the encapsulated pixel data (and syntax) of ``frame_ds``."""
+    ds = mg_dataset(base[:64, :48].copy())
+    ds.PixelData = frame_ds.PixelData
+    ds["PixelData"].VR, ds["PixelData"].is_undefined_length = "OB", True
+    ds.file_meta.TransferSyntaxUID = frame_ds.file_meta.TransferSyntaxUID
+    return ds
+
+
+@pytest.mark.parametrize("syntax", [JPEG2000Lossless, JPEGLosslessSV1])
+def test_codestream_of_another_size_is_refused_before_decoding(base, tmp_path, syntax):
+    big = compress(mg_dataset(base.copy()), syntax)  # a 512 x 416 codestream
+    assert codestream_size(_first_fragment(big.PixelData)) == BASE_SHAPE
+    path = save(_with_frame_of(base, big), tmp_path / "other.dcm")
+    with pytest.raises(
+        MammoReadError, match=r"other\.dcm: declares 64 x 48 pixels but its .* holds 512 x 416"
+    ):
+        read(path)
+    with pytest.raises(ImageTooLargeError, match=r"codestream of 512 x 416 = 212,992 pixels"):
+        read(path, max_pixels=100_000)
+
+
+def test_forged_jpeg2000_header_is_a_bomb_refused_unallocated(base, tmp_path):
+    small = compress(mg_dataset(base[:64, :48].copy()), JPEG2000Lossless)
+    data = bytearray(small.PixelData)
+    siz = data.index(b"\xff\x4f\xff\x51") + 4
+    data[siz + 4 : siz + 12] = (60000).to_bytes(4, "big") * 2  # Xsiz, Ysiz: 60000 x 60000
+    small.PixelData = bytes(data)
+    path = save(small, tmp_path / "j2k_bomb.dcm")
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageTooLargeError, match="60000 x 60000 = 3,600,000,000 pixels"):
+            read(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20
+
+
+def test_rle_segments_longer_than_the_image_are_a_typed_error(base, tmp_path):
+    """pylibjpeg-rle panics (a BaseException) on such data: the reader still raises MammoReadError."""
+    path = save(_with_frame_of(base, compress(mg_dataset(base.copy()), RLELossless)), tmp_path / "rle.dcm")
+    with pytest.raises(MammoReadError, match=r"rle\.dcm: the pixel data could not be decoded") as info:
+        read(path)
+    assert type(info.value) is MammoReadError
 
 
 def test_bad_arguments():
