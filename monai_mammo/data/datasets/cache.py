@@ -38,7 +38,7 @@ from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.data.datasets.files import image_shape, is_dicom
 from monai_mammo.data.datasets.masks import MaskSpec, resize_nearest
 from monai_mammo.data.datasets.records import ImageRecord
-from monai_mammo.data.errors import MammoReadError
+from monai_mammo.data.errors import BlankImageError, MammoReadError
 
 CACHE_FORMAT = 1
 """Version of the cache layout; a cache folder written by another version is refused."""
@@ -133,7 +133,8 @@ def decode_image(path: str | os.PathLike[str]) -> np.ndarray:
         (rows, columns) float32 in [0, 1].
 
     Raises:
-        MammoReadError: the file cannot be decoded (or one of its subclasses).
+        MammoReadError: the file cannot be decoded (or one of its subclasses); ``BlankImageError`` when
+            every pixel has the same value (an all-black film holds no breast to train on).
     """
     path = os.fspath(path)
     try:
@@ -143,6 +144,11 @@ def decode_image(path: str | os.PathLike[str]) -> np.ndarray:
     except Exception as e:  # e.g. FileNotFoundError, decoder errors: name the file, keep the cause
         raise MammoReadError(path, f"cannot be decoded ({type(e).__name__}: {e}).") from e
     array = np.asarray(image, dtype=np.float32)
+    lo, hi = float(array.min()), float(array.max())
+    if hi <= lo:
+        raise BlankImageError(
+            path, f"is blank: every pixel is {lo:g}; there is no breast to import.", "leave the file out."
+        )
     return array.reshape(array.shape[-2:])
 
 

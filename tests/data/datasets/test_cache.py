@@ -24,7 +24,7 @@ from monai_mammo.data.datasets import (
 )
 from monai_mammo.data.datasets.cache import decode_image
 from monai_mammo.data.datasets.masks import resize_nearest
-from monai_mammo.data.errors import MammoReadError
+from monai_mammo.data.errors import BlankImageError, MammoReadError
 
 
 def _records(tmp_path, n=4):
@@ -72,6 +72,9 @@ def test_decode_uses_the_voi_window_and_refuses_bad_files(tmp_path):
     (tmp_path / "bad.dcm").write_bytes(path.read_bytes()[:400])
     with pytest.raises(MammoReadError):
         decode_image(tmp_path / "bad.dcm")
+    blank = write_dicom(tmp_path / "blank.dcm", np.zeros_like(pixels), window=(1000, 500))
+    with pytest.raises(BlankImageError, match=r"blank\.dcm: is blank: every pixel is 0"):
+        decode_image(blank)
 
 
 def test_parallel_equals_serial_and_resumes(tmp_path):
