@@ -33,6 +33,8 @@ myst_heading_anchors = 3
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "show-inheritance": True}
+# MONAI Label lives in an environment of its own (docs/label.md): document monai_mammo.label without it.
+autodoc_mock_imports = ["monailabel", "fastapi"]
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 # Type hints name classes from torch/monai/numpy that have no Sphinx inventory offline.

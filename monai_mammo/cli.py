@@ -5,6 +5,7 @@ Sub-commands:
 - ``phantom``: write synthetic DICOM MG mammograms with lesion masks and a datalist.
 - ``prepare``: turn a public data set (CBIS-DDSM, VinDr-Mammo, INbreast, mini-MIAS, RSNA, CMMD) into a
   MONAI datalist with patient-level splits.
+- ``label-app``: write a MONAI Label app folder that serves and trains the bundles.
 
 Heavy imports happen inside each sub-command so that ``monai-mammo --help`` answers at once.
 """
@@ -60,6 +61,22 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _label_app(args: argparse.Namespace) -> int:
+    from monai_mammo.label.app_folder import write_label_app
+
+    try:
+        app = write_label_app(
+            args.out, names=args.bundle or None, bundles_dir=args.bundles, overwrite=args.overwrite
+        )
+    except (FileExistsError, FileNotFoundError) as err:
+        print(f"monai-mammo label-app: error: {err}", file=sys.stderr)
+        return 2
+    served = ", ".join(sorted(p.name for p in (app / "model").iterdir()))
+    print(f"wrote the MONAI Label app {app} ({served}); start it with:")
+    print(f"  monailabel start_server --app {app} --studies <images folder> --conf models all")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``monai-mammo`` (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(prog="monai-mammo", description=__doc__.splitlines()[0])
@@ -100,6 +117,19 @@ def build_parser() -> argparse.ArgumentParser:
         "table=CSV (inbreast, rsna), images_dir=DIR (vindr, rsna), clinical=FILE (cmmd)",
     )
     prepare.set_defaults(func=_prepare)
+
+    label = sub.add_parser("label-app", help="write a MONAI Label app folder serving the bundles")
+    label.add_argument("out", type=Path, help="the app folder to write")
+    label.add_argument(
+        "--bundle",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a bundle to serve, repeatable (default: all)",
+    )
+    label.add_argument("--bundles", type=Path, default=None, help="the folder holding the bundles")
+    label.add_argument("--overwrite", action="store_true", help="replace an existing app folder")
+    label.set_defaults(func=_label_app)
     return parser
 
 

@@ -1,0 +1,188 @@
+"""MONAI Label infer tasks for the monai_mammo bundles, answering in the original image geometry.
+
+Both tasks run the bundle's own ``inference.json`` pieces (``preprocessing``, ``network_def`` with
+``models/model.pt``, ``inferer``, ``postprocessing``) through MONAI Label's :class:`BundleInferTask`, so
+that the server gives what ``python -m monai.bundle run`` gives. What differs is the answer:
+
+- :class:`MammoSegmentationInfer`: the lesion mask as a PNG (or NIfTI) of exactly the input's rows and
+  columns (value 1 = lesion), and in the JSON the lesion table of :func:`monai_mammo.metrics.lesion_table`.
+  MONAI Label's own ``Restored`` step and ITK writer are not used: the bundle's ``Invertd`` already maps the
+  probabilities back to the original image, and the ITK writer would transpose a 2D mask.
+- :class:`MammoClassificationInfer`: no file; the JSON holds the class probabilities and the predicted
+  class, from the network's logits through a softmax.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from monai.data import MetaTensor
+from monai.transforms import SaveImaged
+from monailabel.interfaces.tasks.infer_v2 import InferType
+from monailabel.tasks.infer.bundle import BundleInferTask
+
+from monai_mammo.bundle.outputs import encode_nifti, encode_png
+from monai_mammo.metrics.lesions import lesion_table
+from monai_mammo.utils.enums import MammoMetaKey
+
+__all__ = ["MammoClassificationInfer", "MammoSegmentationInfer", "json_values", "probability_map"]
+
+MASK_EXTENSIONS = (".png", ".nii.gz", ".nii")
+"""The mask file types :class:`MammoSegmentationInfer` writes (``result_extension`` in the request)."""
+
+
+def probability_map(pred: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    """A ``(1, H, W)``/``(H, W)`` prediction as a float32 ``(H, W)`` array, with its metadata (or ``{}``)."""
+    meta = dict(pred.meta) if isinstance(pred, MetaTensor) else {}
+    array = pred.detach().cpu().numpy() if isinstance(pred, torch.Tensor) else np.asarray(pred)
+    array = np.asarray(array, dtype=np.float32)
+    while array.ndim > 2 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 2:
+        raise ValueError(f"expected a single-channel 2D prediction, got shape {tuple(array.shape)}.")
+    return array, meta
+
+
+def json_values(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN: unknown, e.g. an area in mm² without pixel spacing) as
+    ``None``, so that it is valid JSON (``json.dumps`` would write ``NaN``, which JSON does not have)."""
+    if isinstance(value, dict):
+        return {k: json_values(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_values(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _pixel_spacing(meta: dict[str, Any]) -> list[float] | None:
+    spacing = meta.get(MammoMetaKey.PIXEL_SPACING.value)
+    if spacing is None:
+        return None
+    return [float(v) for v in np.asarray(spacing, dtype=np.float64).ravel()[:2]]
+
+
+class MammoSegmentationInfer(BundleInferTask):
+    """Lesion segmentation of a 2D mammogram through MONAI Label, from a monai_mammo segmentation bundle.
+
+    Args:
+        path: the bundle folder (``configs/inference.json``, ``configs/metadata.json``, ``models/model.pt``).
+        conf: the MONAI Label app's ``--conf`` options.
+        threshold: the probability at or above which a pixel is lesion (default: the bundle's ``threshold``).
+        kwargs: passed to :class:`BundleInferTask`.
+    """
+
+    def __init__(
+        self, path: str, conf: dict[str, str], threshold: float | None = None, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("post_filter", [SaveImaged])
+        super().__init__(path, conf, type=InferType.SEGMENTATION, add_post_restore=False, **kwargs)
+        if not self.valid:
+            return
+        value = threshold if threshold is not None else self.bundle_config.get("threshold", 0.5)
+        self.threshold = float(value)
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {value}.")
+        self.labels = {name: index + 1 for name, index in sorted(self.labels.items(), key=lambda kv: kv[1])}
+
+    def writer(
+        self, data: dict[str, Any], extension: str | None = None, dtype: Any = None
+    ) -> tuple[Any, Any]:
+        """Write the mask (value 1 = lesion) to a temporary file and describe the lesions in the JSON.
+
+        Args:
+            data: the post-processed data; ``data["pred"]`` holds the probabilities in the image's geometry.
+            extension: ``.png`` (default), ``.nii.gz`` or ``.nii``; else the request's ``result_extension``.
+            dtype: unused (the mask is uint8).
+
+        Returns:
+            The mask file and the result JSON: ``lesions`` (the rows of
+            :func:`monai_mammo.metrics.lesion_table`, unknown values as ``null``), ``threshold``,
+            ``image_shape`` (rows, columns), ``pixel_spacing`` (mm, ``null`` when unknown), ``max_prob``.
+
+        Raises:
+            ValueError: for another extension.
+        """
+        prob, meta = probability_map(data[self.output_label_key])
+        ext = (extension or data.get("result_extension") or ".png").lower()
+        if ext not in MASK_EXTENSIONS:
+            raise ValueError(f"result_extension must be one of {', '.join(MASK_EXTENSIONS)}, got {ext!r}.")
+        spacing = _pixel_spacing(meta)
+        mask = (prob >= self.threshold).astype(np.uint8)
+        payload = (
+            encode_png(mask) if ext == ".png" else encode_nifti(mask, spacing, compress=ext == ".nii.gz")
+        )
+        fd, path = tempfile.mkstemp(suffix=ext)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        result = {
+            "threshold": self.threshold,
+            "image_shape": [int(n) for n in prob.shape],
+            "pixel_spacing": spacing,
+            "max_prob": round(float(prob.max()), 6),
+            "lesions": lesion_table(prob, threshold=self.threshold, pixel_spacing=spacing),
+        }
+        return path, json_values(result)
+
+
+class MammoClassificationInfer(BundleInferTask):
+    """Normal/benign/malignant classification of a 2D mammogram through MONAI Label.
+
+    Runs the bundle's preprocessing, network and inferer; the answer is JSON only: ``probabilities`` (class
+    name -> probability, a softmax over the network's outputs), ``prediction`` (the likeliest class) and
+    ``malignancy`` (the probability of the class named ``malignant``, when there is one). The bundle's own
+    post-processing (heat maps, report files) is not run by the server.
+
+    Args:
+        path: the bundle folder.
+        conf: the MONAI Label app's ``--conf`` options.
+        kwargs: passed to :class:`BundleInferTask`.
+    """
+
+    def __init__(self, path: str, conf: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(path, conf, type=InferType.CLASSIFICATION, add_post_restore=False, **kwargs)
+        if not self.valid:
+            return
+        self.class_names = [name for name, _ in sorted(self.labels.items(), key=lambda kv: kv[1])]
+
+    def post_transforms(self, data: dict[str, Any] | None = None) -> Sequence[Callable]:
+        """None: the logits are turned into probabilities by :meth:`writer`."""
+        return []
+
+    def writer(
+        self, data: dict[str, Any], extension: str | None = None, dtype: Any = None
+    ) -> tuple[Any, Any]:
+        """The class probabilities as JSON (no file).
+
+        Args:
+            data: the inferred data; ``data["pred"]`` holds the logits ``(n_classes,)``.
+            extension: unused.
+            dtype: unused.
+
+        Returns:
+            ``None`` and the result JSON.
+
+        Raises:
+            ValueError: when the network gives another number of outputs than the bundle has classes.
+        """
+        logits = torch.as_tensor(data[self.output_label_key]).detach().float().cpu().reshape(-1)
+        if logits.numel() != len(self.class_names):
+            raise ValueError(
+                f"the network gave {logits.numel()} outputs for {len(self.class_names)} classes "
+                f"({', '.join(self.class_names)})."
+            )
+        probs = torch.softmax(logits, dim=0).tolist()
+        probabilities = {name: round(p, 6) for name, p in zip(self.class_names, probs, strict=True)}
+        result: dict[str, Any] = {
+            "probabilities": probabilities,
+            "prediction": self.class_names[int(np.argmax(probs))],
+        }
+        if "malignant" in probabilities:
+            result["malignancy"] = probabilities["malignant"]
+        return None, result

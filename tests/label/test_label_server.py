@@ -1,0 +1,185 @@
+"""The real MONAI Label server with the monai_mammo app, on 127.0.0.1: info, inference on real mammograms,
+bad requests, training from saved labels. Needs MONAI Label: run with ``tox -e label`` (docs/label.md).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from PIL import Image
+
+pytest.importorskip("monailabel", reason="MONAI Label is not installed: run these tests with `tox -e label`")
+
+from label_server import Server, running_server, wait_for_training  # noqa: E402
+
+from monai_mammo.label import write_label_app  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+SEGMENTATION = "mammo_lesion_segmentation"
+CLASSIFICATION = "mammo_classification"
+SAMPLE = REPO / "bundles" / SEGMENTATION / "sample"
+PHANTOMS = ["phantom-11-0000_L_CC", "phantom-11-0000_R_MLO"]
+MIAS = "mdb001"  # a real mini-MIAS mammogram with a circumscribed benign mass
+CBIS = "1-130"  # a real CBIS-DDSM DICOM (RLE, about 4500 x 2800)
+
+
+def png(content: bytes) -> np.ndarray:
+    return np.array(Image.open(io.BytesIO(content)))
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_label_app(tmp_path_factory.mktemp("label") / "app")
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    folder = tmp_path_factory.mktemp("studies")
+    shutil.copy(shared_data / "mini_mias" / "images" / f"{MIAS}.png", folder)
+    shutil.copy(shared_data / "cbis_ddsm" / "dicom" / f"{CBIS}.dcm", folder)
+    for name in PHANTOMS:
+        shutil.copy(SAMPLE / "images" / f"{name}.dcm", folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(app: Path, studies: Path) -> Iterator[Server]:
+    with running_server(app, studies, app.parent / "server.log") as running:
+        yield running
+    assert running.process.returncode is not None  # stopped
+
+
+def bundle_mask(image: Path, out: Path) -> np.ndarray:
+    """The mask ``python -m monai.bundle run`` of the segmentation bundle writes for ``image`` (0/1)."""
+    folder = out / "input"
+    folder.mkdir(parents=True)
+    shutil.copy(image, folder)
+    configs = REPO / "bundles" / SEGMENTATION / "configs"
+    command = [sys.executable, "-m", "monai.bundle", "run", "--config_file", str(configs / "inference.json")]
+    command += ["--dataset_dir", str(folder), "--output_dir", str(out / "eval")]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return (np.array(Image.open(out / "eval" / image.stem / "mask.png")) > 0).astype(np.uint8)
+
+
+def test_info_lists_both_models(server: Server) -> None:
+    status, info = server.json("GET", "/info/")
+    assert status == 200
+    assert info["models"][SEGMENTATION]["type"] == "segmentation"
+    assert info["models"][SEGMENTATION]["dimension"] == 2
+    assert info["models"][SEGMENTATION]["labels"] == {"lesion": 1}
+    assert info["models"][CLASSIFICATION]["type"] == "classification"
+    assert set(info["models"][CLASSIFICATION]["labels"]) == {"normal", "benign", "malignant"}
+    assert set(info["trainers"]) == {SEGMENTATION, CLASSIFICATION}
+    assert info["datastore"]["total"] == 4  # the DICOM files are listed too
+
+
+def test_segmentation_of_a_real_mammogram_is_the_bundles_own_in_the_original_geometry(
+    server: Server, studies: Path, tmp_path: Path
+) -> None:
+    status, content, kind = server.request("POST", f"/infer/{SEGMENTATION}?image={MIAS}&output=image")
+    assert status == 200 and kind == "image/png", content[:500]
+    mask = png(content)
+    assert mask.shape == (1024, 1024) and mask.dtype == np.uint8
+    assert set(np.unique(mask)) <= {0, 1}
+    expected = bundle_mask(studies / f"{MIAS}.png", tmp_path)
+    assert np.mean(mask == expected) > 0.9999, "the server's mask differs from the bundle's"
+    # mdb001: a 197-pixel-radius mass at x=535, y=425 from the bottom (row 599): the mask finds it
+    rows, cols = np.nonzero(mask)
+    assert mask.sum() > 1000
+    assert np.any((rows - 599) ** 2 + (cols - 535) ** 2 < 197**2)
+
+    status, result = server.json("POST", f"/infer/{SEGMENTATION}?image={MIAS}&output=json")
+    assert status == 200
+    assert result["image_shape"] == [1024, 1024]
+    assert sum(row["area_px"] for row in result["lesions"]) == int(mask.sum())
+    assert all(row["area_mm2"] is None for row in result["lesions"])  # a PNG has no pixel spacing
+
+
+def test_segmentation_of_a_full_field_dicom_keeps_its_rows_and_columns(server: Server, studies: Path) -> None:
+    header = pydicom.dcmread(studies / f"{CBIS}.dcm", stop_before_pixels=True)
+    status, content, _ = server.request("POST", f"/infer/{SEGMENTATION}?image={CBIS}&output=image")
+    assert status == 200, content[:500]
+    assert png(content).shape == (header.Rows, header.Columns)
+    status, result = server.json("POST", f"/infer/{SEGMENTATION}?image={CBIS}&output=json")
+    assert status == 200 and result["image_shape"] == [header.Rows, header.Columns]
+    assert result["pixel_spacing"] == [None, None]  # these CBIS-DDSM files carry no pixel spacing
+    status, result = server.json("POST", f"/infer/{SEGMENTATION}?image={PHANTOMS[0]}&output=json")
+    assert status == 200 and all(0 < s < 1 for s in result["pixel_spacing"])  # mm, from PixelSpacing
+    assert all(row["area_mm2"] > 0 for row in result["lesions"])
+
+
+def test_classification_gives_class_probabilities(server: Server) -> None:
+    status, result = server.json("POST", f"/infer/{CLASSIFICATION}?image={MIAS}&output=json")
+    assert status == 200, result
+    probabilities = result["probabilities"]
+    assert set(probabilities) == {"normal", "benign", "malignant"}
+    assert abs(sum(probabilities.values()) - 1.0) < 1e-4
+    assert result["prediction"] == max(probabilities, key=probabilities.get)
+    assert result["malignancy"] == probabilities["malignant"]
+
+
+@pytest.mark.parametrize(
+    "filename, content, cause",
+    [
+        ("not_an_image.png", b"hello, this is text", "UnsupportedImageError"),
+        ("truncated.dcm", None, "Error"),
+        ("notes.txt", b"a text file", "UnsupportedImageError"),
+    ],
+)
+def test_a_bad_upload_is_a_4xx_with_the_reason_and_the_server_stays_up(
+    server: Server, studies: Path, filename: str, content: bytes | None, cause: str
+) -> None:
+    if content is None:  # the first half of a real DICOM file
+        content = (studies / f"{PHANTOMS[0]}.dcm").read_bytes()
+        content = content[: len(content) // 2]
+    status, body, _ = server.upload("POST", f"/infer/{SEGMENTATION}?output=json", "file", filename, content)
+    assert status == 422, body[:500]
+    detail = json.loads(body)["detail"]
+    assert cause in detail
+    assert server.request("GET", "/info/")[0] == 200
+
+
+def test_an_unknown_model_or_image_is_a_404_that_names_it(server: Server) -> None:
+    status, body = server.json("POST", f"/infer/no_such_model?image={MIAS}&output=json")
+    assert status == 404 and "no_such_model" in body["detail"] and SEGMENTATION in body["detail"]
+    status, body = server.json("POST", f"/infer/{SEGMENTATION}?image=no_such_image&output=json")
+    assert status == 404 and "no_such_image" in body["detail"]
+    status, _ = server.json("POST", "/train/no_such_model", {"max_epochs": 1})
+    assert status == 404
+
+
+def test_one_epoch_of_training_from_saved_labels_publishes_a_new_model(server: Server, app: Path) -> None:
+    for name in PHANTOMS:
+        label = (SAMPLE / "labels" / f"{name}.png").read_bytes()
+        status, body, _ = server.upload(
+            "PUT", f"/datastore/label?image={name}&tag=final", "label", f"{name}.png", label
+        )
+        assert status == 200, body[:500]
+    model = app / "model" / SEGMENTATION / "models" / "model.pt"
+    before = model.read_bytes()
+    tiny = {
+        "image_size": 128,
+        "patch_size": [64, 64],
+        "roi_size": [64, 64],
+        "num_samples": 2,
+        "batch_size": 1,
+    }
+    status, body = server.json("POST", f"/train/{SEGMENTATION}", {"max_epochs": 1, "val_split": 0.5, **tiny})
+    assert status == 200, body
+    record = wait_for_training(server)
+    details = "\n".join(record.get("details", []))
+    assert record["status"] == "DONE", details[-3000:]
+    assert "Epoch: 1/1" in details and "published the best model" in details
+    assert model.read_bytes() != before
+    status, content, _ = server.request("POST", f"/infer/{SEGMENTATION}?image={PHANTOMS[0]}&output=image")
+    assert status == 200 and png(content).shape == (512, 416)  # the new model serves
