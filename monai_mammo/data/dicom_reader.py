@@ -151,6 +151,7 @@ def _first_fragment(pixel_data: bytes, limit: int = 1 << 16) -> bytes:
     return pixel_data[start + 8 : start + 8 + min(length, limit)]
 
 
+_JPEG_FAMILY_ROOT = "1.2.840.10008.1.2.4."  # JPEG, JPEG-LS, JPEG 2000, HTJ2K (and MPEG, refused before)
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7}
 
 
@@ -166,7 +167,7 @@ def codestream_size(frame: bytes) -> tuple[int, int] | None:
     Returns:
         The size, or ``None`` when ``frame`` is none of those codestreams or its header is cut short.
     """
-    siz = frame.find(b"\xff\x4f\xff\x51")
+    siz = frame.find(b"\xff\x4f\xff\x51") if frame[:2] == b"\xff\x4f" or frame[4:8] == b"jP  " else -1
     if siz >= 0:
         body = frame[siz + 4 : siz + 4 + 20]  # Lsiz, Rsiz, Xsiz, Ysiz, XOsiz, YOsiz
         if len(body) < 20:
@@ -574,6 +575,8 @@ class MammoDicomReader(MammoReaderBase):
         The decoders size their output from the codestream, not from Rows/Columns: a small file whose
         codestream claims 40000 x 40000 pixels would be decoded in full before pydicom noticed the mismatch.
         """
+        if not str(tsyntax).startswith(_JPEG_FAMILY_ROOT):  # RLE segments have no codestream header
+            return
         size = codestream_size(_first_fragment(ds.PixelData))
         if size is None:
             return

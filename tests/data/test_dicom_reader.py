@@ -570,6 +570,18 @@ def test_forged_jpeg2000_header_is_a_bomb_refused_unallocated(base, tmp_path):
     assert peak < 8 * 2**20
 
 
+def test_rle_data_holding_a_jpeg2000_marker_is_not_taken_for_a_codestream(tmp_path):
+    from monai_mammo.data.phantom import make_phantom, write_phantom_dicom
+
+    path = write_phantom_dicom(
+        make_phantom((256, 208), seed=5, laterality="R", view="MLO"),
+        tmp_path / "p.dcm",
+        transfer_syntax=RLELossless,
+    )
+    assert b"\xff\x4f\xff\x51" in _first_fragment(pydicom.dcmread(path).PixelData)  # by chance
+    assert read(path)[0].shape == (1, 256, 208)
+
+
 def test_rle_segments_longer_than_the_image_are_a_typed_error(base, tmp_path):
     """pylibjpeg-rle panics (a BaseException) on such data: the reader still raises MammoReadError."""
     path = save(_with_frame_of(base, compress(mg_dataset(base.copy()), RLELossless)), tmp_path / "rle.dcm")
