@@ -36,6 +36,9 @@ class SegmentationWriter:
     :func:`monai_mammo.bundle.outputs.write_segmentation_outputs` per image (every file written atomically);
     when the run completes it writes ``summary.csv`` (one row per image) into ``output_dir``.
 
+    Two inputs that would share an output folder in one run (``scan.dcm`` and ``scan.png`` side by side)
+    do not overwrite each other: the later one's folder keeps its suffix (``scan_png``), with a warning.
+
     Args:
         output_dir: the folder of the outputs; each image gets ``<output_dir>/<name>/``.
         pred_key: the key of the probability map in the engine's output.
@@ -78,6 +81,7 @@ class SegmentationWriter:
         self.logger = logging.getLogger(name)
         self._name = name
         self.rows: list[dict[str, Any]] = []
+        self._sources: dict[str, str] = {}  # output name -> the input written under it in this run
 
     def attach(self, engine: Any) -> None:
         """Register with ``engine``: write at every iteration, the summary at the end of the run.
@@ -93,6 +97,31 @@ class SegmentationWriter:
 
     def _reset(self, engine: Any) -> None:
         self.rows = []
+        self._sources = {}
+
+    def unique_name(self, source: str) -> str:
+        """The output folder name of ``source`` (:func:`~monai_mammo.bundle.output_name`), unique in a run.
+
+        When another input already took the name, the suffix is kept (``scan_png``), then a counter added.
+
+        Args:
+            source: the input file.
+
+        Returns:
+            The output folder name.
+        """
+        name = output_name(source, self.data_root_dir)
+        candidate, count = name, 1
+        while self._sources.setdefault(candidate, source) != source:
+            suffix = Path(source).name[len(Path(name).name) :].replace(".", "_")
+            candidate = f"{name}{suffix}" if count == 1 else f"{name}{suffix}_{count}"
+            count += 1
+        if candidate != name:
+            self.logger.warning(
+                f"{source}: its output name {name!r} is taken by {self._sources[name]}; "
+                f"writing to {candidate!r}."
+            )
+        return candidate
 
     def _items(self, output: Any) -> list[dict[str, Any]]:
         items = self.output_transform(output) if self.output_transform is not None else output
@@ -121,7 +150,7 @@ class SegmentationWriter:
                 if self.image_key not in item:
                     raise KeyError(f"SegmentationWriter: the engine output has no {self.image_key!r} key.")
                 image = item[self.image_key]
-            name = output_name(source, self.data_root_dir)
+            name = self.unique_name(source)
             written = write_segmentation_outputs(
                 self.output_dir,
                 name,

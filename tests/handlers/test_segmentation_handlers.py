@@ -7,6 +7,7 @@ import csv
 import json
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import pytest
 import torch
@@ -71,6 +72,25 @@ def test_writer_writes_each_image_and_a_summary(tmp_path: Path, images: list[dic
     assert [(r["name"], r["n_lesions"]) for r in rows] == [("a", "1"), ("b", "1"), ("c", "0")]
     lesion = next(csv.DictReader((tmp_path / "a" / "lesions.csv").open()))
     assert float(lesion["area_mm2"]) == pytest.approx(int(lesion["area_px"]) * 0.01)
+
+
+def test_writer_keeps_inputs_that_share_a_name_apart(tmp_path: Path, images: list[dict]) -> None:
+    a, b, c = images
+    for one, suffix in ((b, "png"), (c, "nii.gz")):  # /data/a.dcm, /data/a.png, /data/a.nii.gz
+        for key in ("pred", "prob", "image", "label"):
+            one[key].meta["filename_or_obj"] = f"/data/a.{suffix}"
+    run(SegmentationWriter(tmp_path, pred_key="prob", data_root_dir="/data"), [a, b, c])
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["a", "a_nii_gz", "a_png"]
+    with (tmp_path / "summary.csv").open() as f:
+        assert [(r["name"], r["source"], float(r["max_prob"])) for r in csv.DictReader(f)] == [
+            ("a", "/data/a.dcm", 0.9),
+            ("a_png", "/data/a.png", 0.8),
+            ("a_nii_gz", "/data/a.nii.gz", 0.25),
+        ]
+    peaks = [
+        np.asarray(nib.load(tmp_path / n / "prob.nii.gz").dataobj).max() for n in ("a", "a_png", "a_nii_gz")
+    ]
+    np.testing.assert_allclose(peaks, [0.9, 0.8, 0.25])  # each folder holds its own image's outputs
 
 
 def test_writer_checks_its_keys(tmp_path: Path, images: list[dict]) -> None:
