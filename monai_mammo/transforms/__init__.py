@@ -1,11 +1,11 @@
 """Mammography transforms for MONAI: array classes, ``...d`` dictionary classes, ``D``/``Dict`` aliases.
 
 Spatial (invertible where geometric): :class:`CanonicalLaterality`, :class:`BreastMask`,
-:class:`CropBreast`, :class:`PectoralMask`, :class:`RandLesionPatchd`. Intensity: :class:`MammoWindow`,
-:class:`BreastPercentileScale`, :class:`BreastZScore`, :class:`Clahe`, :class:`RandVendorLook`,
-:class:`RandDetectorNoise`. Input checks: :class:`RejectBlankImage`, :class:`CheckSameSized`. Helpers:
-:mod:`.breast_region` (mask maths), :mod:`.quantiles` (exact masked percentiles), :mod:`.boxes` (boxes
-that follow flips and crops). See ``docs/transforms.md``.
+:class:`CropBreast`, :class:`PectoralMask`, :class:`ResizeToFit`, :class:`RandLesionPatchd`. Intensity:
+:class:`MammoWindow`, :class:`BreastPercentileScale`, :class:`BreastZScore`, :class:`Clahe`,
+:class:`RandVendorLook`, :class:`RandDetectorNoise`. Input checks: :class:`RejectBlankImage`,
+:class:`CheckSameSized`. Helpers: :mod:`.breast_region` (mask maths), :mod:`.quantiles` (exact masked
+percentiles), :mod:`.boxes` (boxes that follow flips and crops). See ``docs/transforms.md``.
 """
 
 from __future__ import annotations
@@ -59,6 +59,10 @@ from monai_mammo.transforms.spatial import (
     RandLesionPatchD,
     RandLesionPatchd,
     RandLesionPatchDict,
+    ResizeToFit,
+    ResizeToFitD,
+    ResizeToFitd,
+    ResizeToFitDict,
 )
 from monai_mammo.transforms.validation import (
     CheckSameSizeD,
@@ -122,6 +126,10 @@ __all__ = [
     "RejectBlankImageD",
     "RejectBlankImageDict",
     "RejectBlankImaged",
+    "ResizeToFit",
+    "ResizeToFitD",
+    "ResizeToFitDict",
+    "ResizeToFitd",
     "flip_boxes_along",
     "masked_quantile",
     "translate_boxes",

@@ -20,6 +20,7 @@ ARRAY = [
     "PectoralMask",
     "RandDetectorNoise",
     "RandVendorLook",
+    "ResizeToFit",
     "RejectBlankImage",
 ]
 DICT_ONLY = ["CheckSameSize", "RandLesionPatch"]

@@ -1,4 +1,4 @@
-"""Spatial mammography transforms: canonical laterality, breast/pectoral masks, crop, lesion patches."""
+"""Spatial mammography transforms: canonical laterality, breast/pectoral masks, crop, fit, lesion patches."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from monai_mammo.transforms.spatial.array import (
     CropBreast,
     LateralityDecision,
     PectoralMask,
+    ResizeToFit,
 )
 from monai_mammo.transforms.spatial.dictionary import (
     BreastMaskD,
@@ -25,6 +26,9 @@ from monai_mammo.transforms.spatial.dictionary import (
     RandLesionPatchD,
     RandLesionPatchd,
     RandLesionPatchDict,
+    ResizeToFitD,
+    ResizeToFitd,
+    ResizeToFitDict,
 )
 
 __all__ = [
@@ -48,4 +52,8 @@ __all__ = [
     "RandLesionPatchD",
     "RandLesionPatchDict",
     "RandLesionPatchd",
+    "ResizeToFit",
+    "ResizeToFitD",
+    "ResizeToFitDict",
+    "ResizeToFitd",
 ]

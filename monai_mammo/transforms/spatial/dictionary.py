@@ -19,7 +19,13 @@ from monai.utils import ensure_tuple, ensure_tuple_rep
 
 from monai_mammo.transforms.boxes import flip_boxes_along, translate_boxes
 from monai_mammo.transforms.checks import check_image_2d, key_context, require_key
-from monai_mammo.transforms.spatial.array import BreastMask, CanonicalLaterality, CropBreast, PectoralMask
+from monai_mammo.transforms.spatial.array import (
+    BreastMask,
+    CanonicalLaterality,
+    CropBreast,
+    PectoralMask,
+    ResizeToFit,
+)
 
 __all__ = [
     "BreastMaskD",
@@ -37,6 +43,9 @@ __all__ = [
     "RandLesionPatchD",
     "RandLesionPatchDict",
     "RandLesionPatchd",
+    "ResizeToFitD",
+    "ResizeToFitDict",
+    "ResizeToFitd",
 ]
 
 
@@ -413,8 +422,72 @@ class RandLesionPatchd(RandCropByPosNegLabeld):
         return super().__call__(data, lazy=lazy)
 
 
+class ResizeToFitd(MapTransform, InvertibleTransform):
+    """Dictionary version of :class:`~monai_mammo.transforms.ResizeToFit`: the same fit for every key.
+
+    Each key is resized by the factor of its own shape; give keys of one shape (image, ``breast_mask``,
+    ``label``) so that they stay aligned. ``inverse`` undoes every key present.
+
+    Args:
+        keys: keys to resize (channel-first 2D arrays).
+        spatial_size: the output ``(H, W)``.
+        mode: interpolation mode per key (``"bilinear"`` for images, ``"nearest"`` for masks).
+        anti_aliasing: smooth before shrinking, per key.
+        pad_value: value of the padded pixels, per key.
+        dtype: resampling dtype.
+        allow_missing_keys: do not raise if a key is missing.
+
+    Raises:
+        KeyError: for a missing key; ValueError: for keys of different spatial shapes or bad arrays.
+    """
+
+    backend = ResizeToFit.backend
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        spatial_size: Sequence[int],
+        mode: str | Sequence[str] = "bilinear",
+        anti_aliasing: bool | Sequence[bool] = True,
+        pad_value: float | Sequence[float] = 0.0,
+        dtype: DtypeLike | torch.dtype = torch.float32,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        n = len(self.keys)
+        self.fitters = {
+            key: ResizeToFit(spatial_size, mode=m, anti_aliasing=a, pad_value=v, dtype=dtype)
+            for key, m, a, v in zip(
+                self.keys,
+                ensure_tuple_rep(mode, n),
+                ensure_tuple_rep(anti_aliasing, n),
+                ensure_tuple_rep(pad_value, n),
+            )
+        }
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        d = dict(data)
+        name = type(self).__name__
+        size: tuple[int, ...] | None = None
+        for key in self.key_iterator(d):
+            with key_context(name, key):
+                shape = tuple(int(s) for s in d[key].shape[1:])
+                if size is not None and shape != size:
+                    raise ValueError(f"spatial shape {shape} differs from the first key's {size}.")
+                size = shape
+                d[key] = self.fitters[key](d[key])
+        return d
+
+    def inverse(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.fitters[key].inverse(d[key])
+        return d
+
+
 BreastMaskD = BreastMaskDict = BreastMaskd
 CanonicalLateralityD = CanonicalLateralityDict = CanonicalLateralityd
 CropBreastD = CropBreastDict = CropBreastd
 PectoralMaskD = PectoralMaskDict = PectoralMaskd
 RandLesionPatchD = RandLesionPatchDict = RandLesionPatchd
+ResizeToFitD = ResizeToFitDict = ResizeToFitd
