@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from monai_mammo.data.errors import MammoReadError
 from monai_mammo.label.infer import MammoClassificationInfer, MammoSegmentationInfer
 from monai_mammo.label.train import MammoClassificationTrain, MammoSegmentationTrain
 
-__all__ = ["DICOM_PATTERNS", "MammoLabelApp", "bundle_kind", "find_bundles"]
+__all__ = ["DICOM_PATTERNS", "MammoLabelApp", "bundle_kind", "find_bundles", "single_instance"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,21 @@ def find_bundles(model_dir: str | os.PathLike[str], models: str = "all") -> dict
     return {n: found[n] for n in names}
 
 
+def single_instance(folder: str | os.PathLike[str], image_id: str) -> str:
+    """The one DICOM file of a downloaded series folder (a mammography series holds one image).
+
+    Raises:
+        HTTPException: 422 when the series has no file or several (a mammogram is one instance).
+    """
+    files = sorted(str(p) for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith("."))
+    if len(files) != 1:
+        raise HTTPException(
+            status_code=422,
+            detail=f"series {image_id!r} holds {len(files)} instances; a mammogram series holds exactly one.",
+        )
+    return files[0]
+
+
 class MammoLabelApp(MONAILabelApp):
     """MONAI Label app serving the monai_mammo bundles found in ``<app_dir>/model``.
 
@@ -121,8 +137,17 @@ class MammoLabelApp(MONAILabelApp):
         )
 
     def init_datastore(self) -> Datastore:
-        """A local folder (DICOM included), or MONAI Label's remote store for an ``http(s)://`` URL."""
+        """A local folder (DICOM included), or MONAI Label's remote store for an ``http(s)://`` URL.
+
+        For a DICOMweb server the search filter becomes ``{"Modality": "MG"}`` where it is MONAI Label's
+        default (``{"Modality": "CT"}``; ``monailabel start_server`` passes every setting on, so an unset one
+        cannot be told from a default one), and series are kept as DICOM files: MONAI Label's conversion to
+        NIfTI would turn a mammogram into a one-slice volume and drop its laterality, view and spacing tags.
+        """
         if self.studies.startswith(("http://", "https://")):
+            if settings.MONAI_LABEL_DICOMWEB_SEARCH_FILTER == {"Modality": "CT"}:
+                settings.MONAI_LABEL_DICOMWEB_SEARCH_FILTER = {"Modality": "MG"}
+            settings.MONAI_LABEL_DICOMWEB_CONVERT_TO_NIFTI = False
             return super().init_datastore()
         extensions = list(dict.fromkeys([*settings.MONAI_LABEL_DATASTORE_FILE_EXT, *DICOM_PATTERNS]))
         return LocalDatastore(
@@ -131,6 +156,13 @@ class MammoLabelApp(MONAILabelApp):
             auto_reload=settings.MONAI_LABEL_DATASTORE_AUTO_RELOAD,
             read_only=settings.MONAI_LABEL_DATASTORE_READ_ONLY,
         )
+
+    def _download_dcmqi_tools(self) -> None:
+        """Nothing to fetch: MONAI Label downloads dcmqi (for DICOM SEG answers) from GitHub when it opens a
+        DICOMweb store, which fails offline; this app answers with PNG/NIfTI masks. Put dcmqi's
+        ``itkimage2segimage`` on PATH for ``output=dicom_seg``."""
+        if shutil.which("itkimage2segimage") is None:
+            logger.info("dcmqi's itkimage2segimage is not on PATH: output=dicom_seg is not available.")
 
     def init_infers(self) -> dict[str, InferTask]:
         """One infer task per bundle."""
@@ -190,7 +222,8 @@ class MammoLabelApp(MONAILabelApp):
             MONAI Label's infer result (``label``/``file`` and ``params``).
 
         Raises:
-            HTTPException: 404 for an unknown model or image, 422 for a file that is not a readable mammogram.
+            HTTPException: 404 for an unknown model or image, 422 for a file that is not a readable mammogram,
+                502 when a remote image source fails.
         """
         model = request.get("model")
         if model not in self._infers:
@@ -201,8 +234,17 @@ class MammoLabelApp(MONAILabelApp):
         image = request.get("image")
         if isinstance(image, str) and not os.path.exists(image):
             store = datastore if datastore is not None else self.datastore()
-            if not store.get_image_uri(image):
+            try:
+                uri = store.get_image_uri(image)
+            except (LookupError, FileNotFoundError):  # a DICOMweb store that finds no such series
+                uri = ""
+            except Exception as error:  # the remote store failed
+                detail = f"the image source failed to give {image!r}: {type(error).__name__}: {error}"
+                raise HTTPException(status_code=502, detail=detail) from error
+            if not uri:
                 raise HTTPException(status_code=404, detail=f"no image {image!r} in the datastore.")
+            if os.path.isdir(uri):  # a DICOMweb series, downloaded as a folder of instances
+                request = {**request, "image": single_instance(uri, image), "save_label": False}
         try:
             return super().infer(request, datastore)
         except HTTPException:

@@ -76,21 +76,23 @@ class Server:
 
 @contextlib.contextmanager
 def running_server(
-    app: Path, studies: Path, log: Path, conf: dict[str, str] | None = None
+    app: Path,
+    studies: Path | str,
+    log: Path,
+    conf: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
-    """``monailabel start_server`` for ``app`` on ``studies``; stopped (its whole process group) on exit.
+    """``monailabel start_server`` for ``app`` on ``studies`` (a folder or a DICOMweb URL), with ``env``
+    added to the environment; stopped (its whole process group) on exit.
 
     The ``monailabel`` launcher starts the first ``python`` on PATH, so this interpreter's folder goes first.
     """
     port = free_port()
     bin_dir = str(Path(sys.executable).parent)
-    env = {
-        **os.environ,
-        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
-        "CUDA_VISIBLE_DEVICES": "",
-    }
-    env.setdefault("OMP_NUM_THREADS", "2")
-    env["MONAI_LABEL_SESSION_PATH"] = str(log.parent / "sessions")
+    environment = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    environment.update({"CUDA_VISIBLE_DEVICES": "", "MONAI_LABEL_SESSION_PATH": str(log.parent / "sessions")})
+    environment.setdefault("OMP_NUM_THREADS", "2")
+    environment.update(env or {})
     options = {"models": "all", **(conf or {})}
     command = [
         str(Path(bin_dir) / "monailabel"),
@@ -105,7 +107,7 @@ def running_server(
     command += ["--host", "127.0.0.1", "--port", str(port)]
     with log.open("w") as handle:
         process = subprocess.Popen(
-            command, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            command, stdout=handle, stderr=subprocess.STDOUT, env=environment, start_new_session=True
         )
     server = Server(f"http://127.0.0.1:{port}", process, log)
     try:

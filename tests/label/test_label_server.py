@@ -19,6 +19,7 @@ from PIL import Image
 
 pytest.importorskip("monailabel", reason="MONAI Label is not installed: run these tests with `tox -e label`")
 
+from dicomweb_server import dicomweb_server  # noqa: E402
 from label_server import Server, running_server, wait_for_training  # noqa: E402
 
 from monai_mammo.label import write_label_app  # noqa: E402
@@ -183,3 +184,27 @@ def test_one_epoch_of_training_from_saved_labels_publishes_a_new_model(server: S
     assert model.read_bytes() != before
     status, content, _ = server.request("POST", f"/infer/{SEGMENTATION}?image={PHANTOMS[0]}&output=image")
     assert status == 200 and png(content).shape == (512, 416)  # the new model serves
+
+
+def test_a_dicomweb_source_lists_mammography_series_and_infers_on_them(app: Path, studies: Path) -> None:
+    files = [studies / f"{name}.dcm" for name in PHANTOMS]
+    headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
+    cache = app.parent / "dicomweb_cache"
+    with (
+        dicomweb_server(files) as url,
+        running_server(
+            app,
+            url,
+            app.parent / "dicomweb_server.log",
+            {"skip_trainers": "true"},
+            {"MONAI_LABEL_DICOMWEB_CACHE_PATH": str(cache)},
+        ) as server,
+    ):
+        status, sample = server.json("POST", "/activelearning/first")  # an unlabelled series of the source
+        assert status == 200 and sample["id"] in {str(h.SeriesInstanceUID) for h in headers}, sample
+        series = str(headers[0].SeriesInstanceUID)
+        status, content, kind = server.request("POST", f"/infer/{SEGMENTATION}?image={series}&output=image")
+        assert status == 200 and kind == "image/png", content[:500]
+        assert png(content).shape == (headers[0].Rows, headers[0].Columns)
+        status, body = server.json("POST", f"/infer/{SEGMENTATION}?image=1.2.3.4.5&output=json")
+        assert status == 404
