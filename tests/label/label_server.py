@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
@@ -16,6 +17,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[2]
+SEGMENTATION = "mammo_lesion_segmentation"
+CLASSIFICATION = "mammo_classification"
+SAMPLE = REPO / "bundles" / SEGMENTATION / "sample"
+PHANTOMS = ["phantom-11-0000_L_CC", "phantom-11-0000_R_MLO"]  # the segmentation bundle's sample images
+
+
+def png(content: bytes) -> np.ndarray:
+    """The array of a PNG file's bytes."""
+    return np.array(Image.open(io.BytesIO(content)))
 
 
 def free_port() -> int:

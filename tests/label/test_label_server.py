@@ -4,7 +4,6 @@ bad requests, training from saved labels. Needs MONAI Label: run with ``tox -e l
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import subprocess
@@ -20,21 +19,22 @@ from PIL import Image
 pytest.importorskip("monailabel", reason="MONAI Label is not installed: run these tests with `tox -e label`")
 
 from dicomweb_server import dicomweb_server  # noqa: E402
-from label_server import Server, running_server, wait_for_training  # noqa: E402
+from label_server import (  # noqa: E402
+    CLASSIFICATION,
+    PHANTOMS,
+    REPO,
+    SAMPLE,
+    SEGMENTATION,
+    Server,
+    png,
+    running_server,
+    wait_for_training,
+)
 
 from monai_mammo.label import write_label_app  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
-SEGMENTATION = "mammo_lesion_segmentation"
-CLASSIFICATION = "mammo_classification"
-SAMPLE = REPO / "bundles" / SEGMENTATION / "sample"
-PHANTOMS = ["phantom-11-0000_L_CC", "phantom-11-0000_R_MLO"]
 MIAS = "mdb001"  # a real mini-MIAS mammogram with a circumscribed benign mass
 CBIS = "1-130"  # a real CBIS-DDSM DICOM (RLE, about 4500 x 2800)
-
-
-def png(content: bytes) -> np.ndarray:
-    return np.array(Image.open(io.BytesIO(content)))
 
 
 @pytest.fixture(scope="module")
