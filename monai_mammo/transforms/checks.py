@@ -41,7 +41,7 @@ def check_image_2d(img: Any, name: str, channels: int | None = 1, real: bool = T
         raise ValueError(
             f"{name} expects {channels} channel(s) (shape ({channels}, H, W)), got shape {shape}."
         )
-    if min(shape[1:]) < 1:
+    if min(shape) < 1:
         raise ValueError(f"{name} got an empty image of shape {shape}.")
     if real:
         dtype = _dtype_of(img)

@@ -67,6 +67,7 @@ def test_constant_image_gives_full_mask():
     [
         (np.zeros((64, 48), dtype=np.float32), ValueError),
         (np.zeros((1, 1, 64, 48), dtype=np.float32), ValueError),
+        (np.zeros((0, 64, 48), dtype=np.float32), ValueError),  # no channel
         (np.zeros((1, 64, 48), dtype=bool), TypeError),
         (np.zeros((1, 64, 48), dtype=np.complex64), TypeError),
         ([[1.0, 2.0]], TypeError),
@@ -80,7 +81,7 @@ def test_bad_inputs_raise_clear_errors(bad, error):
 def test_nan_raises():
     image, _ = synthetic_mammogram()
     image[0, 5, 5] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="^BreastMask: .*NaN"):
         BreastMask()(image)
 
 

@@ -48,6 +48,21 @@ def test_metadata_laterality_decides_and_inverse_is_exact(kind, laterality, flip
             assert out.affine[1, 1] == -1  # the flip is in the affine, as with MONAI's Flip
 
 
+@pytest.mark.parametrize("kind", ARRAY_TYPES)
+def test_unsigned_16_bit_stored_values_flip_and_invert(kind):
+    """DICOM stored values are uint16, for which torch has no flip kernel."""
+    image, _ = synthetic_mammogram(chest_wall="right")
+    stored = np.round(image * 4095).astype(np.uint16)
+    transform = CanonicalLaterality()
+    given = None if kind == "metatensor" else "R"
+    out = transform(as_type(stored, kind, {"laterality": "R"}), laterality=given)
+    assert out.dtype == (torch.int32 if kind == "numpy" else torch.uint16)  # MONAI's convert_to_tensor
+    np.testing.assert_array_equal(to_numpy(out), stored[:, :, ::-1])
+    if isinstance(out, MetaTensor):
+        assert out.affine[1, 1] == -1
+        np.testing.assert_array_equal(to_numpy(transform.inverse(out)), stored)
+
+
 def test_canonical_output_has_chest_wall_on_the_left():
     image, _ = right_breast()
     out = to_numpy(CanonicalLaterality()(MetaTensor(torch.from_numpy(image), meta={"laterality": "R"})))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from monai.data import MetaTensor
+from monai.data import Dataset, MetaTensor
 from monai.transforms import Compose, LoadImaged
 from PIL import Image
 from transform_helpers import ARRAY_TYPES, as_type, to_numpy
@@ -32,7 +32,8 @@ def test_blank_images_are_refused_and_others_pass_unchanged(mias_cases, kind, dt
     assert out is img
     np.testing.assert_array_equal(to_numpy(out), real)
     for value in (0, 255):
-        blank = as_type(np.full((1, 64, 48), value, dtype=dtype), kind, {"filename_or_obj": "/data/black.png"})
+        meta = {"filename_or_obj": "/data/black.png"}
+        blank = as_type(np.full((1, 64, 48), value, dtype=dtype), kind, meta)
         with pytest.raises(BlankImageError) as info:
             RejectBlankImage()(blank)
         message = str(info.value)
@@ -83,7 +84,8 @@ def test_check_same_size_names_the_mask_and_its_image():
     assert info.value.filename == "/d/small_mask.png" and info.value.fix
     with pytest.raises(SizeMismatchError, match="^key 'label': .* but it "):  # plain arrays: the keys
         CheckSameSized(keys=["image", "label"])({"image": np.zeros((1, 4, 4)), "label": np.zeros((1, 4, 5))})
-    assert CheckSameSized(keys=["image", "label"], allow_missing_keys=True)({"image": image})["image"] is image
+    lenient = CheckSameSized(keys=["image", "label"], allow_missing_keys=True)
+    assert lenient({"image": image})["image"] is image
     with pytest.raises(TypeError, match="CheckSameSized, key 'label'"):
         CheckSameSized(keys=["image", "label"])({"image": image, "label": 3})
 
@@ -107,9 +109,8 @@ def test_a_batch_lists_the_blank_image_and_the_wrong_mask_and_keeps_the_good_pai
             RejectBlankImaged(keys="image"),
         ]
     )
-    from monai.data import Dataset
-
-    loader = FailureSkippingDataLoader(Dataset(items, transform), keys="image", report_path=tmp_path / "f.json")
+    report = tmp_path / "f.json"
+    loader = FailureSkippingDataLoader(Dataset(items, transform), keys="image", report_path=report)
     batches = list(loader)
     assert len(batches) == 1 and batches[0]["image"].shape == (1, 1, 1024, 1024)
     failures = {f.error: f.message for f in loader.failures}

@@ -48,6 +48,18 @@ def _meta(img: Any) -> dict:
     return img.meta if isinstance(img, MetaTensor) else {}
 
 
+# torch has no flip kernel for these; their bits are flipped as the signed type of the same size
+_SIGNED_VIEW = {torch.uint16: torch.int16, torch.uint32: torch.int32, torch.uint64: torch.int64}
+
+
+def _flip(flipper: Flip, img: torch.Tensor) -> torch.Tensor:
+    """``flipper(img)``, also for unsigned 16/32/64-bit tensors (flipped through their signed view)."""
+    signed = _SIGNED_VIEW.get(img.dtype)
+    if signed is None:
+        return flipper(img)
+    return flipper(img.view(signed)).view(img.dtype)
+
+
 def _as_torch(img: NdarrayOrTensor) -> torch.Tensor:
     return img if isinstance(img, torch.Tensor) else torch.as_tensor(np.ascontiguousarray(img))
 
@@ -100,7 +112,10 @@ class BreastMask(Transform):
     def on_grid(self, img: NdarrayOrTensor) -> tuple[BreastGrid, np.ndarray]:
         """The coarse grid of ``img`` and the boolean breast mask on it (no full-resolution pass)."""
         check_image_2d(img, type(self).__name__, channels=None)
-        grid = breast_grid(_as_torch(img), self.grid_size)
+        try:
+            grid = breast_grid(_as_torch(img), self.grid_size)
+        except ValueError as e:  # NaN/Inf, a grid_size below 1: name the transform
+            raise ValueError(f"{type(self).__name__}: {e}") from e
         mask = breast_mask_on_grid(
             grid.values,
             threshold_fraction=self.threshold_fraction,
@@ -237,7 +252,7 @@ class CanonicalLaterality(InvertibleTransform):
         out = convert_to_tensor(img, track_meta=get_track_meta())
         if decision.flip:
             with self.flipper.trace_transform(False):
-                out = self.flipper(out)
+                out = _flip(self.flipper, out)
         if isinstance(out, MetaTensor):
             key = MammoMetaKey.LATERALITY.value
             if Laterality.parse(out.meta.get(key)) == Laterality.UNKNOWN and decision.source == "image":
@@ -272,7 +287,7 @@ class CanonicalLaterality(InvertibleTransform):
         transform = self.pop_transform(data)
         if transform[TraceKeys.EXTRA_INFO]["flipped"]:
             with self.flipper.trace_transform(False):
-                data = self.flipper(data)
+                data = _flip(self.flipper, data)
         return data
 
 
