@@ -1,4 +1,4 @@
-"""Evaluation metrics for mammography on top of ``monai.metrics``: CIs, sensitivity@specificity, FROC."""
+"""Evaluation metrics for mammography on top of ``monai.metrics``: CIs, sens@spec, FROC, exam scores."""
 
 from __future__ import annotations
 
@@ -11,6 +11,16 @@ from monai_mammo.metrics.classification import (
     roc_curve,
     sensitivity_at_specificity,
     sensitivity_at_specificity_with_ci,
+)
+from monai_mammo.metrics.exam import (
+    AGGREGATION_RULES,
+    DEFAULT_CLASS_NAMES,
+    BreastPrediction,
+    ExamAggregator,
+    ExamPrediction,
+    ViewPrediction,
+    aggregate_values,
+    views_from_rows,
 )
 from monai_mammo.metrics.froc import (
     DEFAULT_FP_RATES,
@@ -28,11 +38,18 @@ from monai_mammo.metrics.plots import plot_froc, plot_roc
 from monai_mammo.metrics.segmentation import dice_per_image, mean_dice_with_ci
 
 __all__ = [
+    "AGGREGATION_RULES",
+    "DEFAULT_CLASS_NAMES",
     "DEFAULT_FP_RATES",
     "LESION_COLUMNS",
+    "BreastPrediction",
     "ConfidenceInterval",
+    "ExamAggregator",
+    "ExamPrediction",
     "FROCCurve",
     "LesionMatch",
+    "ViewPrediction",
+    "aggregate_values",
     "bootstrap_ci",
     "confusion_matrix",
     "dice_per_image",
@@ -54,4 +71,5 @@ __all__ = [
     "roc_curve",
     "sensitivity_at_specificity",
     "sensitivity_at_specificity_with_ci",
+    "views_from_rows",
 ]
