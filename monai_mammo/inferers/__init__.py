@@ -1,14 +1,17 @@
-"""Breast-aware inference: MONAI's sliding window, run only where the breast is."""
+"""Breast-aware inference (MONAI's sliding window, run only where the breast is) and Grad-CAM inference."""
 
 from __future__ import annotations
 
 from monai_mammo.inferers.breast_mask import BatchBreastMask
+from monai_mammo.inferers.gradcam import GradCAMInferer, normalize_heatmap
 from monai_mammo.inferers.inferer import BreastSlidingWindowInferer
 from monai_mammo.inferers.sliding_window import breast_sliding_window_inference, select_breast_windows
 
 __all__ = [
     "BatchBreastMask",
     "BreastSlidingWindowInferer",
+    "GradCAMInferer",
     "breast_sliding_window_inference",
+    "normalize_heatmap",
     "select_breast_windows",
 ]
