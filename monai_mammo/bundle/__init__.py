@@ -3,13 +3,25 @@
 - :mod:`.paths`: :func:`locate_bundle_root`, :func:`list_images`;
 - :mod:`.outputs`: the per-image writers of a segmentation run (mask, probability map, overlay, lesion
   table), each file written atomically;
+- :mod:`.classification_outputs`: the per-image writers of a classification run (heat map, overlay,
+  prediction record), each file written atomically;
+- :mod:`.naming`: :class:`UniqueOutputNames`, output folder names that stay unique within a run;
+- :mod:`.exam_report`: :class:`ExamReport`, one report folder per exam from a classification and a
+  segmentation run;
 - :mod:`.readers`: :class:`MammoAutoReader`, the package reader that fits each file's suffix;
 - :mod:`.failures`: :class:`FailureSkippingDataLoader`, which records and skips unreadable inputs.
 """
 
 from __future__ import annotations
 
+from monai_mammo.bundle.classification_outputs import (
+    ClassificationOutputs,
+    heatmap_overlay,
+    write_classification_outputs,
+)
+from monai_mammo.bundle.exam_report import ExamReport, exam_folder_name
 from monai_mammo.bundle.failures import FailureSkippingDataLoader, ItemFailure, SkipFailedItems, root_cause
+from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.bundle.outputs import (
     WrittenOutputs,
     encode_nifti,
@@ -24,18 +36,24 @@ from monai_mammo.bundle.readers import MammoAutoReader
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "ClassificationOutputs",
+    "ExamReport",
     "FailureSkippingDataLoader",
     "ItemFailure",
     "MammoAutoReader",
     "SkipFailedItems",
+    "UniqueOutputNames",
     "WrittenOutputs",
     "encode_nifti",
     "encode_png",
+    "exam_folder_name",
+    "heatmap_overlay",
     "list_images",
     "locate_bundle_root",
     "output_name",
     "overlay_image",
     "root_cause",
+    "write_classification_outputs",
     "write_lesion_csv",
     "write_segmentation_outputs",
 ]

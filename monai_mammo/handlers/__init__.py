@@ -1,5 +1,5 @@
-"""Ignite handlers that MONAI lacks: atomic checkpoints under fixed names, per-image segmentation outputs,
-a Dice/FROC evaluation report."""
+"""Ignite handlers that MONAI lacks: atomic checkpoints under fixed names, per-image segmentation and
+classification outputs, Dice/FROC and ROC/calibration evaluation reports, one-vs-rest metric inputs."""
 
 from __future__ import annotations
 
@@ -10,11 +10,17 @@ from monai_mammo.handlers.checkpoints import (
     save_state_atomic,
     state_of,
 )
+from monai_mammo.handlers.classification_report import ClassificationReport
+from monai_mammo.handlers.classification_writer import ClassificationWriter
+from monai_mammo.handlers.one_vs_rest import OneVsRest
 from monai_mammo.handlers.segmentation_report import SegmentationReport
 from monai_mammo.handlers.segmentation_writer import SegmentationWriter
 
 __all__ = [
     "BestModelSaver",
+    "ClassificationReport",
+    "ClassificationWriter",
+    "OneVsRest",
     "RandomStates",
     "ResumeCheckpoint",
     "SegmentationReport",

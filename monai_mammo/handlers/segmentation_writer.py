@@ -15,7 +15,8 @@ import numpy as np
 from monai.data import MetaTensor, decollate_batch
 from monai.utils import IgniteInfo, min_version, optional_import
 
-from monai_mammo.bundle.outputs import output_name, write_segmentation_outputs
+from monai_mammo.bundle.naming import UniqueOutputNames
+from monai_mammo.bundle.outputs import write_segmentation_outputs
 from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.utils.enums import MammoMetaKey
 
@@ -81,7 +82,7 @@ class SegmentationWriter:
         self.logger = logging.getLogger(name)
         self._name = name
         self.rows: list[dict[str, Any]] = []
-        self._sources: dict[str, str] = {}  # output name -> the input written under it in this run
+        self._names = UniqueOutputNames(data_root_dir)
 
     def attach(self, engine: Any) -> None:
         """Register with ``engine``: write at every iteration, the summary at the end of the run.
@@ -97,7 +98,7 @@ class SegmentationWriter:
 
     def _reset(self, engine: Any) -> None:
         self.rows = []
-        self._sources = {}
+        self._names.reset()
 
     def unique_name(self, source: str) -> str:
         """The output folder name of ``source`` (:func:`~monai_mammo.bundle.output_name`), unique in a run.
@@ -110,18 +111,8 @@ class SegmentationWriter:
         Returns:
             The output folder name.
         """
-        name = output_name(source, self.data_root_dir)
-        candidate, count = name, 1
-        while self._sources.setdefault(candidate, source) != source:
-            suffix = Path(source).name[len(Path(name).name) :].replace(".", "_")
-            candidate = f"{name}{suffix}" if count == 1 else f"{name}{suffix}_{count}"
-            count += 1
-        if candidate != name:
-            self.logger.warning(
-                f"{source}: its output name {name!r} is taken by {self._sources[name]}; "
-                f"writing to {candidate!r}."
-            )
-        return candidate
+        self._names.logger = self.logger
+        return self._names(source)
 
     def _items(self, output: Any) -> list[dict[str, Any]]:
         items = self.output_transform(output) if self.output_transform is not None else output

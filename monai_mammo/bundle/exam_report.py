@@ -1,0 +1,304 @@
+"""``ExamReport``: one report folder per exam from a classification run and a segmentation run.
+
+The two bundles of this project each write per-image outputs under their own output folder, named by
+:func:`monai_mammo.bundle.output_name` of the same input file, so the outputs of one mammogram can be paired
+by name:
+
+- classification (``mammo_classification``, :class:`monai_mammo.handlers.ClassificationWriter`):
+  ``report.json`` (images with exam/patient/laterality/view and class probabilities, breasts, exams, the
+  aggregation rule) and ``<name>/heatmap.png``, ``<name>/overlay.png``;
+- segmentation (``mammo_lesion_segmentation``, :class:`monai_mammo.handlers.SegmentationWriter`):
+  ``<name>/lesions.csv`` (one row per candidate lesion), ``<name>/mask.png``, ``<name>/overlay.png``.
+
+:meth:`ExamReport.write` writes ``<output_dir>/<exam>/`` for every exam of the classification report:
+``report.json`` (scores of the exam and its breasts, and per image the probabilities, the lesions and the
+file names), ``report.md`` (the same for a person) and, per image, ``<name>/`` with the heat map, both
+overlays, the lesion mask and table, and ``combined.png`` (image, Grad-CAM heat in red, lesion outlines in
+yellow, in the original geometry). ``index.csv`` and ``index.json`` list the exams and the inputs that
+failed in either run. Every file is written atomically; the folders are self-contained (copies, not links).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from monai_mammo.bundle.outputs import encode_png, overlay_image
+from monai_mammo.bundle.readers import MammoAutoReader
+from monai_mammo.data.datalist import atomic_write_bytes
+
+__all__ = ["ExamReport", "exam_folder_name"]
+
+logger = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_NUMBERS = (
+    "centre_row",
+    "centre_col",
+    "peak_row",
+    "peak_col",
+    "area_px",
+    "area_mm2",
+    "max_prob",
+    "mean_prob",
+)
+
+
+def exam_folder_name(exam_id: str) -> str:
+    """A file-system-safe folder name for an exam id (``mini_mias:W001`` -> ``mini_mias_W001``).
+
+    :class:`ExamReport` names an exam's folder ``<patient>_<exam id>``, or ``<patient>`` when the exam id is
+    the patient id.
+    """
+    name = _UNSAFE.sub("_", str(exam_id)).strip("._")
+    return name or "exam"
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{what}: {path} not found; run that bundle's inference into this folder first."
+        )
+    return json.loads(path.read_text())
+
+
+def _lesions(path: Path) -> list[dict[str, Any]] | None:
+    """The rows of a segmentation ``lesions.csv`` with numbers as numbers (``None`` when absent)."""
+    if not path.is_file():
+        return None
+    rows = []
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            out: dict[str, Any] = dict(row)
+            for key, value in row.items():
+                if key in _NUMBERS or key.startswith("bbox") or key == "label":
+                    try:
+                        number = float(value)
+                        out[key] = int(number) if key == "label" or key.startswith("bbox") else number
+                    except (TypeError, ValueError):
+                        out[key] = None
+            rows.append(out)
+    return rows
+
+
+def _copy(source: Path, target: Path) -> str | None:
+    if not source.is_file():
+        return None
+    atomic_write_bytes(target, source.read_bytes())
+    return target.name
+
+
+def _failures(folder: Path) -> list[dict[str, Any]]:
+    path = folder / "failures.json"
+    if not path.is_file():
+        return []
+    return list(json.loads(path.read_text()).get("failures", []))
+
+
+class ExamReport:
+    """Merge a classification and a segmentation run over the same inputs into one report per exam.
+
+    Args:
+        classification_dir: the output folder of ``mammo_classification``'s ``inference.json``.
+        segmentation_dir: the output folder of ``mammo_lesion_segmentation``'s ``inference.json``
+            (``None``: a report without lesions).
+        output_dir: where the exam folders go.
+        combined_max_size: the longest side of ``combined.png``.
+        reader: the reader of the original images for ``combined.png`` (default :class:`MammoAutoReader`);
+            ``combined.png`` is left out for an image that cannot be read again.
+
+    Example:
+        .. code-block:: python
+
+            ExamReport("out/classification", "out/segmentation", "out/exams").write()
+    """
+
+    def __init__(
+        self,
+        classification_dir: str | os.PathLike[str],
+        segmentation_dir: str | os.PathLike[str] | None,
+        output_dir: str | os.PathLike[str],
+        combined_max_size: int | None = 1024,
+        reader: Any | None = None,
+    ) -> None:
+        self.classification_dir = Path(classification_dir)
+        self.segmentation_dir = Path(segmentation_dir) if segmentation_dir is not None else None
+        self.output_dir = Path(output_dir)
+        self.combined_max_size = combined_max_size
+        self.reader = reader if reader is not None else MammoAutoReader()
+
+    def _combined(self, source: str, heatmap: Path, mask: Path | None, target: Path) -> str | None:
+        """``combined.png``: the original image, the heat map and the lesion outlines."""
+        try:
+            image, _ = self.reader.get_data(self.reader.read(source))
+        except Exception as e:  # a file that was read once may be gone or changed: skip this picture only
+            logger.warning("combined overlay of %s skipped: %s", source, e)
+            return None
+        img = np.asarray(image)[0]
+        heat = np.asarray(Image.open(heatmap), dtype=np.float32) / 255.0
+        lesion = (
+            np.asarray(Image.open(mask)) > 0
+            if mask is not None and mask.is_file()
+            else np.zeros(heat.shape, bool)
+        )
+        if img.shape != heat.shape or lesion.shape != heat.shape:
+            logger.warning(
+                "combined overlay of %s skipped: image %s, heat map %s, mask %s",
+                source,
+                img.shape,
+                heat.shape,
+                lesion.shape,
+            )
+            return None
+        picture = overlay_image(img, heat, lesion, max_size=self.combined_max_size)
+        atomic_write_bytes(target, encode_png(picture))
+        return target.name
+
+    def _image(self, row: Mapping[str, Any], exam_folder: Path, class_names: Sequence[str]) -> dict[str, Any]:
+        name = str(row["name"])
+        cls_folder = self.classification_dir / name
+        seg_folder = self.segmentation_dir / name if self.segmentation_dir is not None else None
+        target = exam_folder / name
+        files: dict[str, str | None] = {
+            "heatmap_png": _copy(cls_folder / "heatmap.png", target / "heatmap.png"),
+            "heatmap_overlay_png": _copy(cls_folder / "overlay.png", target / "heatmap_overlay.png"),
+        }
+        lesions = None
+        if seg_folder is not None:
+            files["lesion_overlay_png"] = _copy(seg_folder / "overlay.png", target / "lesion_overlay.png")
+            files["lesion_mask_png"] = _copy(seg_folder / "mask.png", target / "lesion_mask.png")
+            files["lesions_csv"] = _copy(seg_folder / "lesions.csv", target / "lesions.csv")
+            lesions = _lesions(seg_folder / "lesions.csv")
+        if files["heatmap_png"] is not None:
+            mask = seg_folder / "mask.png" if seg_folder is not None else None
+            files["combined_png"] = self._combined(
+                str(row["source"]), cls_folder / "heatmap.png", mask, target / "combined.png"
+            )
+        return {
+            "name": name,
+            "source": row.get("source"),
+            "laterality": row.get("laterality"),
+            "view": row.get("view"),
+            "probabilities": {c: float(row[f"p_{c}"]) for c in class_names},
+            "predicted_class": row.get("predicted_class"),
+            "label": row.get("label") or None,
+            "lesions": lesions,
+            "n_lesions": None if lesions is None else len(lesions),
+            "max_lesion_prob": None if not lesions else max(float(r["max_prob"] or 0.0) for r in lesions),
+            "folder": name,
+            "files": {k: f"{name}/{v}" for k, v in files.items() if v is not None},
+        }
+
+    @staticmethod
+    def _markdown(report: Mapping[str, Any]) -> str:
+        exam = report["exam"]
+        lines = [
+            f"# Exam {report['exam_id']}",
+            "",
+            f"Patient {report['patient_id']}.",
+            "**Not for clinical use** (research software; see the model cards).",
+            "",
+            "| exam score | value |",
+            "|---|---|",
+        ]
+        lines += [f"| {k} | {v:.3f} |" for k, v in exam.items() if isinstance(v, float)]
+        lines += [
+            f"| predicted class | {exam.get('predicted_class')} |",
+            f"| most suspicious breast | {exam.get('most_suspicious_breast')} |",
+            "",
+            f"Aggregation: breast = {report['aggregation']['breast']};",
+            f"exam = {report['aggregation']['exam']}.",
+            "",
+            "| image | side | view | "
+            + " | ".join(f"P({c})" for c in report["class_names"])
+            + " | lesions |",
+            "|---|---|---|" + "---|" * len(report["class_names"]) + "---|",
+        ]
+        for image in report["images"]:
+            probs = " | ".join(f"{image['probabilities'][c]:.3f}" for c in report["class_names"])
+            n = "n/a" if image["n_lesions"] is None else str(image["n_lesions"])
+            lines.append(f"| {image['name']} | {image['laterality']} | {image['view']} | {probs} | {n} |")
+        lines.append("")
+        for image in report["images"]:
+            for key in ("combined_png", "heatmap_overlay_png", "lesion_overlay_png"):
+                if key in image["files"]:
+                    lines.append(f"![{image['name']} {key}]({image['files'][key]})")
+        return "\n".join(lines) + "\n"
+
+    def write(self) -> Path:
+        """Write every exam's folder and the index.
+
+        Returns:
+            The path of ``index.json``.
+
+        Raises:
+            FileNotFoundError: when the classification run's ``report.json`` is missing.
+        """
+        cls_report = _read_json(self.classification_dir / "report.json", "classification report")
+        class_names = list(cls_report["class_names"])
+        images_by_exam: dict[str, list[dict[str, Any]]] = {}
+        for row in cls_report["images"]:
+            images_by_exam.setdefault(str(row["exam_id"]), []).append(row)
+        breasts_by_exam: dict[str, list[dict[str, Any]]] = {}
+        for row in cls_report["breasts"]:
+            breasts_by_exam.setdefault(str(row["exam_id"]), []).append(row)
+        index = []
+        for exam in cls_report["exams"]:
+            exam_id = str(exam["exam_id"])
+            patient = str(exam["patient_id"])
+            folder = self.output_dir / exam_folder_name(
+                exam_id if exam_id == patient else f"{patient}_{exam_id}"
+            )
+            images = [self._image(row, folder, class_names) for row in images_by_exam.get(exam_id, [])]
+            scores = {
+                k: v for k, v in exam.items() if k not in ("exam_id", "patient_id", "breasts", "images")
+            }
+            report = {
+                "exam_id": exam_id,
+                "patient_id": exam["patient_id"],
+                "class_names": class_names,
+                "exam": scores,
+                "breasts": breasts_by_exam.get(exam_id, []),
+                "images": images,
+                "aggregation": cls_report["aggregation"],
+                "heatmap": cls_report.get("heatmap"),
+                "lesion_source": None if self.segmentation_dir is None else str(self.segmentation_dir),
+            }
+            atomic_write_bytes(folder / "report.json", (json.dumps(report, indent=2) + "\n").encode("utf-8"))
+            atomic_write_bytes(folder / "report.md", self._markdown(report).encode("utf-8"))
+            n_lesions = sum(i["n_lesions"] or 0 for i in images)
+            index.append(
+                {
+                    "exam_id": exam_id,
+                    "patient_id": exam["patient_id"],
+                    "folder": folder.name,
+                    "n_images": len(images),
+                    "n_lesions": n_lesions,
+                    **{k: v for k, v in scores.items()},
+                }
+            )
+        columns = list(dict.fromkeys(k for row in index for k in row))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(index)
+        atomic_write_bytes(self.output_dir / "index.csv", buffer.getvalue().encode("utf-8"))
+        failures = {"classification": _failures(self.classification_dir)}
+        if self.segmentation_dir is not None:
+            failures["segmentation"] = _failures(self.segmentation_dir)
+        summary = {"n_exams": len(index), "exams": index, "failures": failures}
+        path = atomic_write_bytes(
+            self.output_dir / "index.json", (json.dumps(summary, indent=2) + "\n").encode()
+        )
+        logger.info("wrote %d exam report(s) to %s", len(index), self.output_dir)
+        return path
