@@ -329,13 +329,24 @@ def lut_table(descriptor: Any, data: Any, little_endian: bool = True) -> np.ndar
         The table (int64).
 
     Raises:
-        ValueError: when the data holds fewer entries than declared.
+        ValueError: when the descriptor is not three numbers, or the data is missing, not numbers or holds
+            fewer entries than declared.
     """
-    entries = int(descriptor[0]) or 65536
-    if isinstance(data, (bytes, bytearray)):
-        table = np.frombuffer(data, dtype="<u2" if little_endian else ">u2")
-    else:
-        table = np.asarray(data if isinstance(data, (list, tuple)) else list(np.atleast_1d(data)))
+    try:
+        entries, _, _ = (int(v) for v in descriptor)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"LUT Descriptor {descriptor!r} is not three numbers.") from e
+    entries = entries or 65536
+    if data is None or (isinstance(data, (bytes, bytearray)) and len(data) < 2):
+        raise ValueError("LUT Data is missing.")
+    try:
+        if isinstance(data, (bytes, bytearray)):
+            table = np.frombuffer(data[: len(data) // 2 * 2], dtype="<u2" if little_endian else ">u2")
+        else:
+            values = data if isinstance(data, (list, tuple, MultiValue)) else list(np.atleast_1d(data))
+            table = np.asarray(values, dtype=np.int64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"LUT Data is not a list of numbers ({e}).") from e
     if table.size < entries:
         raise ValueError(f"LUT declares {entries} entries but holds {table.size}.")
     return table[:entries].astype(np.int64)
@@ -775,14 +786,18 @@ class MammoDicomReader(MammoReaderBase):
 
         Returns:
             ``(values, lo, hi)``: the float32 modality values and the range they can take.
+
+        Raises:
+            ValueError: for an unusable Modality LUT Sequence item (see :func:`lut_table`).
         """
         lo_s, hi_s = self.stored_range(ds)
         seq = ds.get("ModalityLUTSequence")
         if seq:
             item = seq[0]
             little = getattr(ds, "is_little_endian", True) is not False
-            table = lut_table(item.LUTDescriptor, item.LUTData, little).astype(np.float32)
-            x = table[lut_indices(arr.astype(np.float32), item.LUTDescriptor, table.size)]
+            descriptor = item.get("LUTDescriptor")
+            table = lut_table(descriptor, item.get("LUTData"), little).astype(np.float32)
+            x = table[lut_indices(arr.astype(np.float32), descriptor, table.size)]
             return x, float(table.min()), float(table.max())
         slope = _first_float(ds.get("RescaleSlope"), 1.0)
         intercept = _first_float(ds.get("RescaleIntercept"), 0.0)
@@ -827,8 +842,8 @@ class MammoDicomReader(MammoReaderBase):
             item = luts[self.window_index]
             little = getattr(ds, "is_little_endian", True) is not False
             try:
-                return lut_to_unit(x, item.LUTDescriptor, item.LUTData, little), VoiMode.WINDOW
-            except (AttributeError, ValueError, IndexError) as e:
+                return lut_to_unit(x, item.get("LUTDescriptor"), item.get("LUTData"), little), VoiMode.WINDOW
+            except ValueError as e:
                 logger.warning("%s: unusable VOI LUT (%s); falling back to full range.", filename, e)
                 return x, VoiMode.FULL_RANGE
         if not windows:
@@ -862,7 +877,14 @@ class MammoDicomReader(MammoReaderBase):
             ``(image, applied_mode)`` with ``image`` float32 ``(H, W)``.
         """
         invert = str(ds.get("PhotometricInterpretation", "")).strip().upper() == "MONOCHROME1"
-        x, lo, hi = self.modality(arr, ds)
+        try:
+            x, lo, hi = self.modality(arr, ds)
+        except ValueError as e:
+            raise UnsupportedImageError(
+                filename,
+                f"has an unusable Modality LUT Sequence ({e}).",
+                "check the Modality LUT module of the file; without a usable LUT its values mean nothing.",
+            ) from e
         if self.voi is VoiMode.RAW:
             if invert:
                 np.subtract(np.float32(lo + hi), x, out=x)
@@ -962,12 +984,23 @@ class MammoDicomReader(MammoReaderBase):
             ``(image, meta)``: float32 ``(1, Rows, Columns)`` and its metadata.
 
         Raises:
-            MammoReadError: or one of its subclasses (see :meth:`parse`, :meth:`decode`).
+            MammoReadError: or one of its subclasses (see :meth:`parse`, :meth:`decode`); also for a data
+                element that pydicom cannot convert when it is read (a corrupted VR or length), which
+                ``MemoryError`` aside is the only other kind of error the tags can raise.
         """
         ds = self.parse(filename)
-        stored = self.decode(ds, filename)
-        image, applied = self.intensities(stored, ds, filename)
-        meta = self.metadata(ds, filename, image, applied)
+        try:
+            stored = self.decode(ds, filename)
+            image, applied = self.intensities(stored, ds, filename)
+            meta = self.metadata(ds, filename, image, applied)
+        except (MammoReadError, MemoryError):
+            raise
+        except Exception as e:  # pydicom converts elements on first access: a corrupt one fails here
+            raise MammoReadError(
+                filename,
+                f"has a malformed data element ({type(e).__name__}: {e}).",
+                "check the file with a DICOM validator (e.g. dciodvfy); copy or export it again.",
+            ) from e
         if PhotometricInterpretation(meta["photometric_interpretation"]) is PhotometricInterpretation.UNKNOWN:
             meta["photometric_interpretation"] = PhotometricInterpretation.MONOCHROME2.value
         return image[None], meta

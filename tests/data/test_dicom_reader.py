@@ -590,6 +590,29 @@ def test_rle_segments_longer_than_the_image_are_a_typed_error(base, tmp_path):
     assert type(info.value) is MammoReadError
 
 
+def test_unusable_modality_lut_is_refused_and_unusable_voi_lut_falls_back(base, tmp_path):
+    item = DicomDataset()
+    item.LUTDescriptor = [0, 0, 16]  # 65536 entries declared
+    item.LUTData = b"\x00\x01"  # one present
+    item["LUTData"].VR = "OW"
+    ds = mg_dataset(base, ModalityLUTSequence=Sequence([item]))
+    with pytest.raises(UnsupportedImageError, match=r"m\.dcm: has an unusable Modality LUT .*65536 entries"):
+        read(save(ds, tmp_path / "m.dcm"))
+    del ds.ModalityLUTSequence
+    ds.VOILUTSequence = Sequence([item])
+    img, meta = read(save(ds, tmp_path / "v.dcm"))
+    assert meta["voi_mode"] == "full_range" and np.isfinite(img).all()
+
+
+def test_element_with_a_corrupted_vr_is_a_typed_error(base, tmp_path):
+    raw = save(mg_dataset(base[:64, :48].copy()), tmp_path / "ok.dcm").read_bytes()
+    assert raw.count(b"\x10\x00\x20\x00LO") == 1  # Patient ID, explicit VR
+    bad = tmp_path / "vr.dcm"
+    bad.write_bytes(raw.replace(b"\x10\x00\x20\x00LO", b"\x10\x00\x20\x00MO"))  # one bit: no such VR
+    with pytest.raises(MammoReadError, match=r"vr\.dcm: has a malformed data element .*'MO'"):
+        read(bad)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="voi must be one of"):
         MammoDicomReader(voi="bright")
