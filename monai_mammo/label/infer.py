@@ -8,8 +8,8 @@ that the server gives what ``python -m monai.bundle run`` gives. What differs is
   columns (value 1 = lesion), and in the JSON the lesion table of :func:`monai_mammo.metrics.lesion_table`.
   MONAI Label's own ``Restored`` step and ITK writer are not used: the bundle's ``Invertd`` already maps the
   probabilities back to the original image, and the ITK writer would transpose a 2D mask.
-- :class:`MammoClassificationInfer`: no file; the JSON holds the class probabilities and the predicted
-  class, from the network's logits through a softmax.
+- :class:`MammoClassificationInfer`: the JSON holds the class probabilities and the predicted class, the
+  file the Grad-CAM heat map in the original geometry (both from the bundle's own postprocessing).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -134,10 +133,11 @@ class MammoSegmentationInfer(BundleInferTask):
 class MammoClassificationInfer(BundleInferTask):
     """Normal/benign/malignant classification of a 2D mammogram through MONAI Label.
 
-    Runs the bundle's preprocessing, network and inferer; the answer is JSON only: ``probabilities`` (class
-    name -> probability, a softmax over the network's outputs), ``prediction`` (the likeliest class) and
-    ``malignancy`` (the probability of the class named ``malignant``, when there is one). The bundle's own
-    post-processing (heat maps, report files) is not run by the server.
+    Runs the bundle's preprocessing, network, inferer and postprocessing, which give ``pred``, the class
+    probabilities, and (with the bundle's Grad-CAM inferer) ``cam``, the heat map mapped back to the original
+    image. The answer: JSON ``probabilities`` (class name -> probability), ``prediction`` (the likeliest
+    class) and ``malignancy`` (the probability of the class named ``malignant``, when there is one); the file
+    (``output=image``) is the heat map as a PNG of the image's rows and columns (0-255), when there is one.
 
     Args:
         path: the bundle folder.
@@ -145,44 +145,50 @@ class MammoClassificationInfer(BundleInferTask):
         kwargs: passed to :class:`BundleInferTask`.
     """
 
+    heatmap_key = "cam"
+
     def __init__(self, path: str, conf: dict[str, str], **kwargs: Any) -> None:
         super().__init__(path, conf, type=InferType.CLASSIFICATION, add_post_restore=False, **kwargs)
         if not self.valid:
             return
         self.class_names = [name for name, _ in sorted(self.labels.items(), key=lambda kv: kv[1])]
 
-    def post_transforms(self, data: dict[str, Any] | None = None) -> Sequence[Callable]:
-        """None: the logits are turned into probabilities by :meth:`writer`."""
-        return []
-
     def writer(
         self, data: dict[str, Any], extension: str | None = None, dtype: Any = None
     ) -> tuple[Any, Any]:
-        """The class probabilities as JSON (no file).
+        """The class probabilities as JSON, the heat map (if any) as a PNG.
 
         Args:
-            data: the inferred data; ``data["pred"]`` holds the logits ``(n_classes,)``.
-            extension: unused.
+            data: the post-processed data: ``pred`` the probabilities ``(n_classes,)``, ``cam`` the heat map.
+            extension: unused (the heat map is a PNG).
             dtype: unused.
 
         Returns:
-            ``None`` and the result JSON.
+            The heat map file (or ``None``) and the result JSON.
 
         Raises:
-            ValueError: when the network gives another number of outputs than the bundle has classes.
+            ValueError: when ``pred`` is not a probability per class of the bundle.
         """
-        logits = torch.as_tensor(data[self.output_label_key]).detach().float().cpu().reshape(-1)
-        if logits.numel() != len(self.class_names):
+        probs = torch.as_tensor(data[self.output_label_key]).detach().float().cpu().reshape(-1)
+        if probs.numel() != len(self.class_names):
             raise ValueError(
-                f"the network gave {logits.numel()} outputs for {len(self.class_names)} classes "
+                f"the bundle gave {probs.numel()} outputs for {len(self.class_names)} classes "
                 f"({', '.join(self.class_names)})."
             )
-        probs = torch.softmax(logits, dim=0).tolist()
-        probabilities = {name: round(p, 6) for name, p in zip(self.class_names, probs, strict=True)}
+        if not bool(torch.isfinite(probs).all()) or probs.min() < 0 or abs(float(probs.sum()) - 1.0) > 1e-3:
+            raise ValueError(f"the bundle's pred is not class probabilities: {probs.tolist()}.")
+        probabilities = {name: round(float(p), 6) for name, p in zip(self.class_names, probs, strict=True)}
         result: dict[str, Any] = {
             "probabilities": probabilities,
-            "prediction": self.class_names[int(np.argmax(probs))],
+            "prediction": self.class_names[int(torch.argmax(probs))],
         }
         if "malignant" in probabilities:
             result["malignancy"] = probabilities["malignant"]
-        return None, result
+        path = None
+        if data.get(self.heatmap_key) is not None:
+            heatmap, _ = probability_map(data[self.heatmap_key])
+            result["heatmap_shape"] = [int(n) for n in heatmap.shape]
+            fd, path = tempfile.mkstemp(suffix=".png")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(encode_png(np.round(np.clip(heatmap, 0.0, 1.0) * 255).astype(np.uint8)))
+        return path, result

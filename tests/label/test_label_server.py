@@ -31,6 +31,7 @@ from label_server import (  # noqa: E402
     wait_for_training,
 )
 
+from monai_mammo.bundle.outputs import encode_png  # noqa: E402
 from monai_mammo.label import write_label_app  # noqa: E402
 
 MIAS = "mdb001"  # a real mini-MIAS mammogram with a circumscribed benign mass
@@ -127,6 +128,11 @@ def test_classification_gives_class_probabilities(server: Server) -> None:
     assert abs(sum(probabilities.values()) - 1.0) < 1e-4
     assert result["prediction"] == max(probabilities, key=probabilities.get)
     assert result["malignancy"] == probabilities["malignant"]
+    assert result["heatmap_shape"] == [1024, 1024]
+    status, content, kind = server.request("POST", f"/infer/{CLASSIFICATION}?image={MIAS}&output=image")
+    assert status == 200 and kind == "image/png"
+    heatmap = png(content)
+    assert heatmap.shape == (1024, 1024) and heatmap.dtype == np.uint8 and heatmap.max() > 0
 
 
 @pytest.mark.parametrize(
@@ -184,6 +190,36 @@ def test_one_epoch_of_training_from_saved_labels_publishes_a_new_model(server: S
     assert model.read_bytes() != before
     status, content, _ = server.request("POST", f"/infer/{SEGMENTATION}?image={PHANTOMS[0]}&output=image")
     assert status == 200 and png(content).shape == (512, 416)  # the new model serves
+
+
+def test_one_epoch_of_classification_training_from_saved_classes(
+    server: Server, app: Path, studies: Path
+) -> None:
+    empty = np.zeros((512, 416), np.uint8)
+    labels = {  # a class given as a parameter, or read from the mask's largest value (1: benign)
+        PHANTOMS[0]: ({"class": "malignant"}, (SAMPLE / "labels" / f"{PHANTOMS[0]}.png").read_bytes()),
+        PHANTOMS[1]: ({"class": "normal"}, encode_png(empty)),
+        MIAS: ({}, encode_png(np.pad(np.ones((200, 200), np.uint8), 412))),
+    }
+    for name, (params, mask) in labels.items():
+        path = f"/datastore/label?image={name}&tag=final"
+        status, body, _ = server.upload("PUT", path, "label", f"{name}.png", mask, params=json.dumps(params))
+        assert status == 200, body[:500]
+    model = app / "model" / CLASSIFICATION / "models" / "model.pt"
+    before = model.read_bytes()
+    tiny = {"image_size": [128, 104], "batch_size": 2}
+    status, body = server.json(
+        "POST", f"/train/{CLASSIFICATION}", {"max_epochs": 1, "val_split": 0.0, **tiny}
+    )
+    assert status == 200, body
+    record = wait_for_training(server)
+    details = "\n".join(record.get("details", []))
+    assert record["status"] == "DONE", details[-3000:]
+    assert "Epoch: 1/1" in details
+    assert "published the best model" in details
+    assert model.read_bytes() != before
+    status, result = server.json("POST", f"/infer/{CLASSIFICATION}?image={PHANTOMS[0]}&output=json")
+    assert status == 200 and set(result["probabilities"]) == {"normal", "benign", "malignant"}
 
 
 def test_a_dicomweb_source_lists_mammography_series_and_infers_on_them(app: Path, studies: Path) -> None:
