@@ -139,7 +139,7 @@ def test_classification_gives_class_probabilities(server: Server) -> None:
     "filename, content, cause",
     [
         ("not_an_image.png", b"hello, this is text", "UnsupportedImageError"),
-        ("truncated.dcm", None, "Error"),
+        ("truncated.dcm", None, "TruncatedFileError"),
         ("notes.txt", b"a text file", "UnsupportedImageError"),
     ],
 )
