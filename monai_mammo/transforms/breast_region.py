@@ -46,7 +46,7 @@ class BreastGrid:
     shape: tuple[int, int]
 
 
-def breast_grid(img: torch.Tensor, grid_size: int = 256) -> BreastGrid:
+def breast_grid(img: torch.Tensor, grid_size: int = 256, name: str = "breast_grid") -> BreastGrid:
     """Block-average a channel-first 2D image ``(C, H, W)`` to a grid of longest side ``<= grid_size``.
 
     The averaging runs on the tensor's device (``avg_pool2d``); only the small grid is moved to the CPU.
@@ -54,6 +54,7 @@ def breast_grid(img: torch.Tensor, grid_size: int = 256) -> BreastGrid:
     Args:
         img: a ``(C, H, W)`` tensor of real values (channels are averaged).
         grid_size: the longest side of the grid, at least 16.
+        name: the caller (a transform's name), put at the start of error messages.
 
     Returns:
         the :class:`BreastGrid`.
@@ -62,7 +63,7 @@ def breast_grid(img: torch.Tensor, grid_size: int = 256) -> BreastGrid:
         ValueError: if ``grid_size < 16`` or the image holds NaN or infinite values.
     """
     if grid_size < 16:
-        raise ValueError(f"grid_size must be >= 16, got {grid_size}.")
+        raise ValueError(f"{name}: grid_size must be >= 16, got {grid_size}.")
     x = img.detach()
     x = x.float() if x.dtype != torch.float32 else x
     if hasattr(x, "as_tensor"):
@@ -74,7 +75,7 @@ def breast_grid(img: torch.Tensor, grid_size: int = 256) -> BreastGrid:
         x = F.avg_pool2d(x[None], kernel_size=factor, stride=factor, ceil_mode=True)[0]
     values = x[0].cpu().numpy().astype(np.float32, copy=False)
     if not np.isfinite(values).all():
-        raise ValueError("the image holds NaN or infinite values: cannot compute a breast mask.")
+        raise ValueError(f"{name}: the image holds NaN or infinite values: cannot compute a breast mask.")
     return BreastGrid(values=values, factor=factor, shape=(height, width))
 
 

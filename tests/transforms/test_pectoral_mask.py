@@ -118,6 +118,8 @@ def test_errors():
         PectoralMask()(image, np.ones((1, 32, 48), dtype=np.uint8))
     with pytest.raises(ValueError, match="channel-first"):
         PectoralMask()(image[0])
+    with pytest.raises(ValueError, match="^PectoralMask: the image holds NaN"):
+        PectoralMask()(np.full((1, 64, 48), np.nan, dtype=np.float32))
     with pytest.raises(ValueError, match="one image key"):
         PectoralMaskd(keys=["a", "b"])
     with pytest.raises(KeyError):

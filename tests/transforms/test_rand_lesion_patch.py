@@ -87,3 +87,6 @@ def test_errors():
         t(dict(data, breast_mask=torch.zeros_like(data["breast_mask"])))
     with pytest.raises(ValueError, match="differs"):
         t(dict(data, breast_mask=torch.ones(1, 10, 10)))
+    small = {k: v[:, 120:128, 40:48] for k, v in data.items()}  # 8 x 8: smaller than the patch
+    with pytest.raises(ValueError, match="^RandLesionPatchd: The size of the proposed random crop ROI"):
+        RandLesionPatchd(["image", "label"], SIZE, allow_smaller=False)(small)

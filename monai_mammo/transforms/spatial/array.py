@@ -112,10 +112,7 @@ class BreastMask(Transform):
     def on_grid(self, img: NdarrayOrTensor) -> tuple[BreastGrid, np.ndarray]:
         """The coarse grid of ``img`` and the boolean breast mask on it (no full-resolution pass)."""
         check_image_2d(img, type(self).__name__, channels=None)
-        try:
-            grid = breast_grid(_as_torch(img), self.grid_size)
-        except ValueError as e:  # NaN/Inf, a grid_size below 1: name the transform
-            raise ValueError(f"{type(self).__name__}: {e}") from e
+        grid = breast_grid(_as_torch(img), self.grid_size, name=type(self).__name__)
         mask = breast_mask_on_grid(
             grid.values,
             threshold_fraction=self.threshold_fraction,
@@ -205,8 +202,9 @@ class CanonicalLaterality(InvertibleTransform):
     def image_score(self, img: NdarrayOrTensor, mask: NdarrayOrTensor | None = None) -> float:
         """The chest-wall evidence of ``img`` (from ``mask`` if given, else from a computed breast mask)."""
         if mask is not None:
-            check_image_2d(mask, f"{type(self).__name__} (mask)", channels=1, real=False)
-            grid_mask = breast_grid(_as_torch(mask).float(), self.masker.grid_size).values > 0.5
+            name = type(self).__name__
+            check_image_2d(mask, f"{name} (mask)", channels=1, real=False)
+            grid_mask = breast_grid(_as_torch(mask).float(), self.masker.grid_size, name).values > 0.5
         else:
             _, grid_mask = self.masker.on_grid(img)
         return chest_wall_score(grid_mask, self.edge_fraction)
@@ -442,14 +440,14 @@ class PectoralMask(Transform):
         if not wanted:
             empty = torch.zeros((1, *shape), dtype=torch.bool, device=device)
             return convert_to_dst_type(empty, img, dtype=self.dtype)[0]
-        grid = breast_grid(_as_torch(img), self.masker.grid_size)
+        grid = breast_grid(_as_torch(img), self.masker.grid_size, name)
         if mask is not None:
             check_image_2d(mask, f"{name} (mask)", channels=1, real=False)
             if tuple(mask.shape[1:]) != shape:
                 raise ValueError(
                     f"{name}: mask shape {tuple(mask.shape)} does not match image shape {tuple(img.shape)}."
                 )
-            grid_mask = breast_grid(_as_torch(mask).float(), self.masker.grid_size).values > 0.5
+            grid_mask = breast_grid(_as_torch(mask).float(), self.masker.grid_size, name).values > 0.5
         else:
             grid_mask = breast_mask_on_grid(grid.values, threshold_fraction=self.masker.threshold_fraction)
         left = chest_wall_score(grid_mask) >= 0 if side == "auto" else side == "left"

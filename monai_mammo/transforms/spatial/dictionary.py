@@ -419,7 +419,10 @@ class RandLesionPatchd(RandCropByPosNegLabeld):
             raise ValueError(
                 f"{name}: the breast mask under {self.mask_key!r} is empty: no negative centre to draw."
             )
-        return super().__call__(data, lazy=lazy)
+        try:
+            return super().__call__(data, lazy=lazy)
+        except ValueError as e:  # MONAI's cropper (e.g. a patch larger than the image): name the transform
+            raise ValueError(f"{name}: {e}") from e
 
 
 class ResizeToFitd(MapTransform, InvertibleTransform):
