@@ -97,7 +97,7 @@ def heatmap_overlay(
 def write_classification_outputs(
     output_dir: str | os.PathLike[str],
     name: str,
-    probs: Sequence[float],
+    probs: Sequence[float] | np.ndarray,
     heatmap: Any | None = None,
     image: Any | None = None,
     class_names: Sequence[str] = ("normal", "benign", "malignant"),

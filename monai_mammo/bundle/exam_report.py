@@ -135,7 +135,7 @@ class ExamReport:
         self.segmentation_dir = Path(segmentation_dir) if segmentation_dir is not None else None
         self.output_dir = Path(output_dir)
         self.combined_max_size = combined_max_size
-        self.reader = reader if reader is not None else MammoAutoReader()
+        self.reader: Any = reader if reader is not None else MammoAutoReader()
 
     def _combined(self, source: str, heatmap: Path, mask: Path | None, target: Path) -> str | None:
         """``combined.png``: the original image, the heat map and the lesion outlines."""

@@ -9,6 +9,7 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +94,12 @@ def binary_metrics(
         return out
     if 0 < int(y.sum()) < len(y):
         out["auc"] = _interval(lambda: roc_auc_with_ci(y, s, n_boot=n_boot, seed=seed, groups=groups))
+
+        def sensitivity(spec: float) -> Any:
+            return sensitivity_at_specificity_with_ci(y, s, spec, n_boot=n_boot, seed=seed, groups=groups)
+
         out["sensitivity_at_specificity"] = {
-            f"{spec:g}": _interval(
-                lambda spec=spec: sensitivity_at_specificity_with_ci(
-                    y, s, spec, n_boot=n_boot, seed=seed, groups=groups
-                )
-            )
-            for spec in specificities
+            f"{spec:g}": _interval(partial(sensitivity, spec)) for spec in specificities
         }
     else:
         out["auc"] = None
@@ -317,7 +317,7 @@ class ClassificationReport:
                     [e.scores[self.class_names[cs[0]]] for e in exams], dtype=np.float64
                 )
             else:  # another union of classes: the breast_rule over the breasts of their summed probability
-                per_breast = {b.exam_id: [] for b in breasts}
+                per_breast: dict[str, list[float]] = {b.exam_id: [] for b in breasts}
                 for b in breasts:
                     per_breast[b.exam_id].append(sum(b.probs[c] for c in cs))
                 rule = getattr(np, self.aggregator.breast_rule)
@@ -373,7 +373,7 @@ class ClassificationReport:
         probs = [f"p_{c}" for c in self.class_names]
         rows = []
         for v in self.views:
-            row = {
+            row: dict[str, Any] = {
                 "name": v.name,
                 "exam_id": v.exam_id,
                 "patient_id": v.patient_id,

@@ -10,7 +10,7 @@ probabilities and heat maps, and the heat map can follow the logits through the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import torch
 from monai.data import MetaTensor
@@ -99,12 +99,15 @@ class GradCAMInferer(Inferer):
         self.postprocessing = postprocessing
         self._cams: dict[int, GradCAM] = {}
 
-    def cam_for(self, network: torch.nn.Module) -> GradCAM:
+    def cam_for(self, network: Callable[..., Any]) -> GradCAM:
         """The ``GradCAM`` of ``network`` (made once per network: it registers hooks on the target layers).
 
         Raises:
+            TypeError: when ``network`` is not a ``torch.nn.Module``.
             ValueError: when a target layer is not a module of ``network``.
         """
+        if not isinstance(network, torch.nn.Module):
+            raise TypeError(f"GradCAMInferer needs a torch.nn.Module network, got {type(network).__name__}.")
         key = id(network)
         if key not in self._cams:
             names = {name for name, _ in network.named_modules()}
@@ -115,13 +118,14 @@ class GradCAMInferer(Inferer):
                     f"GradCAMInferer: the network has no layer(s) {missing}; pick target_layers among its "
                     "named_modules(), e.g. 'class_layers.relu' for MONAI's DenseNet121."
                 )
+            layers = cast(str, self.target_layers)  # GradCAM takes a name or a sequence (ensure_tuple)
             self._cams[key] = GradCAM(
-                nn_module=network, target_layers=self.target_layers, postprocessing=self.postprocessing
+                nn_module=network, target_layers=layers, postprocessing=self.postprocessing
             )
         return self._cams[key]
 
     def __call__(
-        self, inputs: torch.Tensor, network: torch.nn.Module, *args: Any, **kwargs: Any
+        self, inputs: torch.Tensor, network: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> dict[str, Any]:
         """Logits and heat maps of a batch ``(B, C, *spatial)``.
 
