@@ -127,7 +127,8 @@ def _status_kib(field: str) -> int:
 
 def worker(args: argparse.Namespace) -> None:
     """One method, one run, in a fresh process: peak resident memory of the inference."""
-    image = torch.from_numpy(np.load(args.image)["image"].astype(np.float32) / 65535.0)[None, None]
+    stored = np.load(args.image, allow_pickle=False)["image"]
+    image = torch.from_numpy(stored.astype(np.float32) / 65535.0)[None, None]
     net = make_net()
     inferer = make_inferers(args)[args.worker]
     with torch.inference_mode():
@@ -212,7 +213,7 @@ def main() -> None:
         return
 
     if args.image:
-        image_np = np.load(args.image)["image"].astype(np.float32) / 65535.0
+        image_np = np.load(args.image, allow_pickle=False)["image"].astype(np.float32) / 65535.0
         source = f"{args.image}"
     elif args.source == "cbis":
         if not args.dicom.exists():
