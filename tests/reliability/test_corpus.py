@@ -40,6 +40,7 @@ from monai_mammo.transforms import RejectBlankImaged
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "bundles" / "mammo_lesion_segmentation" / "configs"
+DOCS = REPO / "docs" / "reliability.md"
 OUTPUTS = {"mask.nii.gz", "mask.png", "prob.nii.gz", "overlay.png", "lesions.csv"}
 
 
@@ -261,3 +262,9 @@ def test_bundle_inference_over_the_corpus_folder(corpus, tmp_path: Path) -> None
             "files_written": len(every),
         },
     )
+
+
+def test_the_docs_list_every_corpus_case() -> None:
+    text = DOCS.read_text()
+    missing = [c.name for c in CASES if f"`{c.name}`" not in text]
+    assert not missing, f"{DOCS} does not list {missing}"

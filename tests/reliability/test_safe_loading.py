@@ -122,8 +122,9 @@ def test_every_load_in_the_tree_is_safe() -> None:
 
 def test_bundle_configs_document_the_trust_model() -> None:
     """The user guide says that a bundle config is code and must come from a trusted source."""
-    text = (REPO / "docs" / "bundles.md").read_text()
-    assert "config is code" in text and "trust" in text and "weights_only=True" in text
+    for page in ("bundles.md", "reliability.md"):
+        text = (REPO / "docs" / page).read_text()
+        assert "config is code" in text and "trust" in text and "weights_only=True" in text, page
 
 
 class _RunsCode:
