@@ -62,8 +62,9 @@ def bundle_kind(path: str | os.PathLike[str]) -> str:
         ValueError: when the metadata names another kind.
     """
     metadata = json.loads((Path(path) / "configs" / "metadata.json").read_text())
-    outputs = metadata.get("network_data_format", {}).get("outputs", {})
-    output_format = str(next(iter(outputs.values()), {}).get("format", "")).lower()
+    outputs: dict[str, dict[str, Any]] = metadata.get("network_data_format", {}).get("outputs", {})
+    first: dict[str, Any] = next(iter(outputs.values()), {})
+    output_format = str(first.get("format", "")).lower()
     if output_format not in _KINDS:
         raise ValueError(f"bundle {path}: output format {output_format!r} is none of {', '.join(_KINDS)}.")
     return _KINDS[output_format]

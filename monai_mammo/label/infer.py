@@ -77,6 +77,8 @@ class MammoSegmentationInfer(BundleInferTask):
         kwargs: passed to :class:`BundleInferTask`.
     """
 
+    labels: dict[str, int]
+
     def __init__(
         self, path: str, conf: dict[str, str], threshold: float | None = None, **kwargs: Any
     ) -> None:
@@ -88,6 +90,7 @@ class MammoSegmentationInfer(BundleInferTask):
         self.threshold = float(value)
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {value}.")
+        # BundleInferTask numbers the channels from 0; as a mask value, 0 is the background
         self.labels = {name: index + 1 for name, index in sorted(self.labels.items(), key=lambda kv: kv[1])}
 
     def writer(
