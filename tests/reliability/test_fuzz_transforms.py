@@ -7,8 +7,8 @@ constant, huge, or sprinkled with NaN/Inf, or a synthetic breast.
 
 The property: the call returns, or raises one of :data:`DOCUMENTED_TRANSFORM_ERRORS` whose message names a
 ``monai_mammo`` transform (or, for the ``MammoReadError`` subclasses of the input checks, the file or key);
-and a well-formed input (``(1, H, W)``, H and W >= 8, finite real values in ``[0, 1]``, not constant) never
-raises.
+and a well-formed input (``(1, H, W)``, H and W >= 8, finite real values in ``[0, 1]``, not constant, no
+metadata window that the DICOM standard forbids) never raises.
 """
 
 from __future__ import annotations
@@ -173,6 +173,9 @@ def images(draw: st.DrawFn) -> tuple[Any, bool]:
         "voi_mode": draw(st.sampled_from(["window", "raw", "full_range", "bogus"]), label="voi_mode"),
         "filename_or_obj": "/data/fuzz.dcm",
     }
+    center, width = meta["WindowCenter"], meta["WindowWidth"]
+    if np.isfinite(center) and np.isfinite(width) and width < 1:  # MammoWindow refuses it (documented)
+        good = False
     return MetaTensor(tensor, meta=meta), good
 
 
