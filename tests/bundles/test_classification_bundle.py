@@ -1,0 +1,364 @@
+"""The mammo_classification bundle, run the way a user runs it: configs, training, inference with heat maps,
+evaluation, multi-process training on gloo, TorchScript export, and the combined exam report.
+
+Training runs on a tiny phantom data set (96 x 80 images fitted into 64 x 64); inference, evaluation, export
+and the exam report use the bundle's shipped weights and sample (one phantom screening exam).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from ignite.engine import Events
+from monai.bundle import ConfigParser, ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
+from PIL import Image
+
+from monai_mammo.bundle import locate_bundle_root
+from monai_mammo.data import MammoDicomReader
+from monai_mammo.data.phantom import write_phantom_dataset
+from monai_mammo.transforms import BreastMask
+
+REPO = Path(__file__).resolve().parents[2]
+BUNDLE = REPO / "bundles" / "mammo_classification"
+CONFIGS = BUNDLE / "configs"
+META = str(CONFIGS / "metadata.json")
+LOGGING = str(CONFIGS / "logging.conf")
+SCHEMA = REPO / "bundles" / "schema" / "metadata_schema.json"
+TRAIN = str(CONFIGS / "train.json")
+INFERENCE = str(CONFIGS / "inference.json")
+SAMPLE_IMAGES = BUNDLE / "sample" / "images"
+
+# a tiny run: small inputs, one or two epochs, no worker processes
+TINY = {"image_size": [64, 64], "batch_size": 4, "epochs": 1}
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Twelve phantom mammograms (three women, four views each: one woman per fold; seed 1 puts malignant
+    and non-malignant views in the validation fold, so the validation AUC is defined)."""
+    return write_phantom_dataset(tmp_path_factory.mktemp("phantoms"), n_images=12, shape=(96, 80), seed=1)
+
+
+def train_workflow(datalist: Path, output_dir: Path, **override: object) -> ConfigWorkflow:
+    workflow = ConfigWorkflow(
+        config_file=TRAIN,
+        meta_file=META,
+        logging_file=LOGGING,
+        workflow_type="train",
+        datalist=str(datalist),
+        output_dir=str(output_dir),
+        **{**TINY, **override},
+    )
+    workflow.initialize()
+    return workflow
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of one tiny training epoch."""
+    out = tmp_path_factory.mktemp("train")
+    workflow = train_workflow(tiny_data, out)
+    workflow.run()
+    workflow.finalize()
+    return out
+
+
+@pytest.fixture(scope="module")
+def inference_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[Path]]:
+    """Inference over the sample plus a truncated DICOM and a text file named .dcm."""
+    inputs = tmp_path_factory.mktemp("inputs")
+    shutil.copytree(SAMPLE_IMAGES, inputs, dirs_exist_ok=True)
+    good = sorted(inputs.glob("*.dcm"))
+    (inputs / "truncated.dcm").write_bytes(good[0].read_bytes()[:20000])
+    (inputs / "notes.dcm").write_text("not a mammogram")
+    out = tmp_path_factory.mktemp("infer")
+    workflow = ConfigWorkflow(
+        config_file=INFERENCE,
+        meta_file=META,
+        logging_file=LOGGING,
+        workflow_type="inference",
+        dataset_dir=str(inputs),
+        output_dir=str(out),
+    )
+    workflow.initialize()
+    workflow.run()
+    workflow.finalize()
+    return inputs, out, good
+
+
+def test_metadata_verifies_against_the_shipped_schema() -> None:
+    verify_metadata(meta_file=META, filepath=str(SCHEMA))
+    meta = json.loads(Path(META).read_text())
+    assert meta["version"] in meta["changelog"]
+    assert meta["network_data_format"]["outputs"]["pred"]["channel_def"] == {
+        "0": "normal",
+        "1": "benign",
+        "2": "malignant",
+    }
+
+
+def test_network_matches_the_metadata_in_and_out() -> None:
+    verify_net_in_out(net_id="network_def", meta_file=META, config_file=INFERENCE, device="cpu", n=2)
+
+
+def test_train_and_inference_define_the_same_network_and_preprocessing() -> None:
+    train, infer = ConfigParser(), ConfigParser()
+    train.read_config(TRAIN)
+    infer.read_config(INFERENCE)
+    for key in ("network_def", "image_size", "init_features", "growth_rate", "crop_margin", "class_names"):
+        assert train[key] == infer[key], key
+    train_steps = [t["_target_"].split(".")[-1] for t in train["deterministic_transforms"]]
+    infer_steps = [t["_target_"].split(".")[-1] for t in infer["preprocessing"]["transforms"]]
+    assert train_steps == infer_steps
+
+
+def test_bundle_root_is_found_from_the_repository_root_and_from_the_bundle_folder() -> None:
+    assert Path(locate_bundle_root("mammo_classification", start=REPO)) == BUNDLE
+    assert Path(locate_bundle_root("mammo_classification", start=BUNDLE)) == BUNDLE
+
+
+def test_train_and_inference_workflows_have_the_required_properties(tiny_data: Path, tmp_path: Path) -> None:
+    train = train_workflow(tiny_data, tmp_path / "train")
+    assert train.check_properties() == []
+    assert train.max_epochs == 1
+    inference = ConfigWorkflow(
+        config_file=INFERENCE,
+        meta_file=META,
+        logging_file=LOGGING,
+        workflow_type="inference",
+        output_dir=str(tmp_path / "infer"),
+    )
+    inference.initialize()
+    assert inference.check_properties() == []
+    assert Path(inference.bundle_root) == BUNDLE
+
+
+def test_sampler_balances_the_classes(tiny_data: Path, tmp_path: Path) -> None:
+    workflow = train_workflow(tiny_data, tmp_path)
+    items = workflow.parser.get_parsed_content("train#datalist")
+    sampler = workflow.parser.get_parsed_content("train#sampler")
+    weight_per_class = Counter()
+    for item, weight in zip(items, sampler.weights.tolist()):
+        weight_per_class[item["label"]] += weight
+    assert len(weight_per_class) >= 2
+    assert max(weight_per_class.values()) == pytest.approx(min(weight_per_class.values()))
+    # the training fold's random transforms never touch the validation fold
+    validation = workflow.parser.get_parsed_content("validate#preprocessing")
+    assert not any("Rand" in type(t).__name__ for t in validation.transforms)
+
+
+def test_one_epoch_of_training_saves_the_best_model_and_the_training_state(trained: Path) -> None:
+    state = torch.load(trained / "checkpoint.pt", weights_only=True)
+    assert set(state) == {
+        "trainer",
+        "network",
+        "optimizer",
+        "lr_scheduler",
+        "best_model_saver",
+        "random_states",
+    }
+    assert state["trainer"]["iteration"] == state["trainer"]["epoch_length"]  # after epoch 1
+    assert state["best_model_saver"]["best_epoch"] == 1  # the validation AUC was defined and saved
+    model = torch.load(trained / "model.pt", weights_only=True)
+    assert set(model) == set(state["network"])  # a bare state_dict, as models/model.pt
+    assert not [p for p in trained.rglob("*.tmp")]
+    assert list(trained.glob("events.out.tfevents.*"))  # TensorBoard
+
+
+def test_interrupted_training_resumes_after_the_last_completed_epoch(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = train_workflow(tiny_data, out, epochs=2)
+    trainer = first.parser.get_parsed_content("train#trainer")
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: e.terminate())  # stopped after epoch 1
+    first.run()
+    epoch_length = trainer.state.epoch_length
+    assert trainer.state.epoch == 1
+
+    second = train_workflow(tiny_data, out, epochs=2, resume="true")  # as `--resume true` gives it
+    trainer2 = second.parser.get_parsed_content("train#trainer")
+    iterations: list[int] = []
+    trainer2.add_event_handler(Events.ITERATION_COMPLETED, lambda e: iterations.append(e.state.iteration))
+    second.run()
+    assert trainer2.state.epoch == 2
+    assert iterations == list(range(epoch_length + 1, 2 * epoch_length + 1))  # epoch 2 only, none lost
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["trainer"]["iteration"] == 2 * epoch_length
+
+
+def _outside_crop(image: np.ndarray, margin: int = 8, tolerance: int = 3) -> np.ndarray:
+    """Pixels outside the breast box plus ``margin`` (the bundle's crop), less a small ``tolerance``."""
+    mask = np.asarray(BreastMask()(image))[0] > 0
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    outside = np.ones(mask.shape, dtype=bool)
+    pad = margin + tolerance
+    outside[max(rows[0] - pad, 0) : rows[-1] + 1 + pad, max(cols[0] - pad, 0) : cols[-1] + 1 + pad] = False
+    return outside
+
+
+def test_inference_writes_heat_maps_in_the_original_geometry_and_reports_corrupt_files(
+    inference_run: tuple[Path, Path, list[Path]],
+) -> None:
+    _, out, good = inference_run
+    report = json.loads((out / "failures.json").read_text())
+    assert report["n_items"] == 6 and report["n_failed"] == 2
+    assert {Path(f["source"]).name for f in report["failures"]} == {"truncated.dcm", "notes.dcm"}
+    reader = MammoDicomReader()
+    for path in good:
+        folder = out / path.stem
+        assert {p.name for p in folder.iterdir()} == {"heatmap.png", "overlay.png", "prediction.json"}
+        image, _ = reader.get_data(reader.read(path))
+        heat = np.asarray(Image.open(folder / "heatmap.png"))
+        assert heat.shape == image.shape[1:] and heat.dtype == np.uint8
+        # nothing outside the breast crop: the fit, crop and flip were undone in place
+        outside = _outside_crop(image)
+        assert outside.mean() > 0.05 and heat[outside].max() == 0 and heat[~outside].max() > 0
+        record = json.loads((folder / "prediction.json").read_text())
+        assert sum(record["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+        assert record["heatmap_class"] == "malignant"
+        assert record["laterality"] in path.stem and record["view"] in path.stem
+    rows = list(csv.DictReader((out / "predictions.csv").open()))
+    assert sorted(r["name"] for r in rows) == [p.stem for p in good]
+    assert len({r["exam_id"] for r in rows}) == 1  # one StudyInstanceUID: one exam
+    breasts = list(csv.DictReader((out / "breasts.csv").open()))
+    assert [(b["laterality"], b["views"]) for b in breasts] == [("L", "CC+MLO"), ("R", "CC+MLO")]
+    exam = next(csv.DictReader((out / "exams.csv").open()))
+    assert float(exam["malignant"]) == pytest.approx(max(float(b["p_malignant"]) for b in breasts), abs=1e-5)
+    full = json.loads((out / "report.json").read_text())
+    assert full["n_images"] == 4 and full["aggregation"]["view_rule"] == "mean"
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+def test_evaluation_reports_auc_sensitivity_calibration_per_image_and_exam(tmp_path: Path) -> None:
+    workflow = ConfigWorkflow(
+        config_file=[TRAIN, str(CONFIGS / "evaluate.json")],
+        meta_file=META,
+        logging_file=LOGGING,
+        workflow_type="evaluation",
+        output_dir=str(tmp_path),
+        n_boot=100,
+    )
+    workflow.initialize()
+    workflow.run()
+    workflow.finalize()
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    image = metrics["per_image"]
+    assert image["n"] == 4 and image["class_counts"] == {"normal": 2, "benign": 0, "malignant": 2}
+    auc = image["malignant"]["auc"]
+    assert 0.0 <= auc["ci95"][0] <= auc["value"] <= auc["ci95"][1] <= 1.0
+    assert set(image["malignant"]["sensitivity_at_specificity"]) == {"0.9", "0.95"}
+    assert 0.0 <= image["malignant"]["ece"] <= 1.0
+    assert np.asarray(image["confusion_matrix"]["matrix"]).sum() == 4
+    assert metrics["per_exam"]["n"] == 1  # one exam: no AUC, said so
+    assert (
+        metrics["per_exam"]["malignant"]["auc"] is None
+        and "both classes" in metrics["per_exam"]["malignant"]["note"]
+    )
+    assert (tmp_path / "roc_malignant_image.png").is_file()
+    assert len((tmp_path / "metrics_per_image.csv").read_text().splitlines()) == 5
+
+
+def test_multi_process_training_on_gloo(tiny_data: Path, tmp_path: Path) -> None:
+    args = [f"--{k}={json.dumps(v) if isinstance(v, list) else v}" for k, v in TINY.items()]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "monai.bundle",
+        "run",
+        "--config_file",
+        f"['{TRAIN}', '{CONFIGS / 'multi_gpu_train.json'}']",
+        "--meta_file",
+        META,
+        "--logging_file",
+        LOGGING,
+        "--datalist",
+        str(tiny_data),
+        "--output_dir",
+        str(tmp_path),
+        *args,
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert state["trainer"]["iteration"] == state["trainer"]["epoch_length"]  # one epoch
+    assert not any(k.startswith("module.") for k in state["network"])  # saved unwrapped from DDP
+    assert (tmp_path / "model.pt").is_file()
+    assert len(list(tmp_path.glob("events.out.tfevents.*"))) == 2  # rank 0 only: trainer + validation
+
+
+def test_torchscript_export_gives_the_same_output(tmp_path: Path) -> None:
+    ts_path = tmp_path / "model.ts"
+    ckpt_export(
+        net_id="network_def",
+        filepath=str(ts_path),
+        ckpt_file=str(BUNDLE / "models" / "model.pt"),
+        meta_file=META,
+        config_file=INFERENCE,
+        bundle_root=str(BUNDLE),
+    )
+    scripted = torch.jit.load(str(ts_path))
+    parser = ConfigParser()
+    parser.read_config(INFERENCE)
+    net = parser.get_parsed_content("network_def")
+    net.load_state_dict(torch.load(BUNDLE / "models" / "model.pt", weights_only=True))
+    net.eval()
+    scripted.eval()
+    x = torch.rand(2, 1, 128, 96, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(scripted(x), net(x), atol=1e-5)
+
+
+def test_exam_report_runs_from_the_bundle_folder_on_the_sample(tmp_path: Path) -> None:
+    """The combined config: segmentation and classification over the sample, one report per exam."""
+    command = [
+        sys.executable,
+        "-m",
+        "monai.bundle",
+        "run",
+        "--config_file",
+        "configs/exam_report.json",
+        "--output_dir",
+        str(tmp_path),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    result = subprocess.run(command, cwd=BUNDLE, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    index = json.loads((tmp_path / "exams" / "index.json").read_text())
+    assert index["n_exams"] == 1 and index["failures"] == {"classification": [], "segmentation": []}
+    folder = tmp_path / "exams" / index["exams"][0]["folder"]
+    report = json.loads((folder / "report.json").read_text())
+    assert set(report["exam"]) >= {
+        "benign",
+        "malignant",
+        "abnormal",
+        "predicted_class",
+        "most_suspicious_breast",
+    }
+    assert len(report["breasts"]) == 2 and len(report["images"]) == 4
+    for image in report["images"]:
+        assert image["lesions"] is not None  # the segmentation's lesion table, possibly empty
+        for key in (
+            "heatmap_png",
+            "heatmap_overlay_png",
+            "lesion_overlay_png",
+            "lesion_mask_png",
+            "combined_png",
+        ):
+            assert (folder / image["files"][key]).is_file(), key
+        heat = np.asarray(Image.open(folder / image["files"]["heatmap_png"]))
+        mask = np.asarray(Image.open(folder / image["files"]["lesion_mask_png"]))
+        assert heat.shape == mask.shape  # both in the original geometry
+    assert (folder / "report.md").read_text().startswith("# Exam ")
