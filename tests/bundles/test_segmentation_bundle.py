@@ -329,3 +329,13 @@ def test_main_command_runs_from_the_bundle_folder(tmp_path: Path) -> None:
     names = sorted(p.stem for p in SAMPLE_IMAGES.glob("*.dcm"))
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == names
     assert json.loads((tmp_path / "failures.json").read_text())["n_failed"] == 0
+
+
+@pytest.mark.parametrize("value, shown", [("false", False), ("true", True), (False, False), (True, True)])
+def test_progress_flag_from_the_command_line(value: object, shown: bool) -> None:
+    from monai.bundle import ConfigParser
+
+    parser = ConfigParser()
+    parser.read_config(TRAIN)
+    parser["progress"] = value  # `--progress false` arrives as the text "false"
+    assert parser.get_parsed_content("train#handlers#3#_disabled_") is (not shown)
