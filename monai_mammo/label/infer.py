@@ -27,7 +27,7 @@ from monailabel.interfaces.tasks.infer_v2 import InferType
 from monailabel.tasks.infer.bundle import BundleInferTask
 
 from monai_mammo.bundle.outputs import encode_nifti, encode_png
-from monai_mammo.metrics.lesions import lesion_table
+from monai_mammo.metrics.lesions import as_map_2d, lesion_table
 from monai_mammo.utils.enums import MammoMetaKey
 
 __all__ = ["MammoClassificationInfer", "MammoSegmentationInfer", "json_values", "probability_map"]
@@ -39,13 +39,7 @@ MASK_EXTENSIONS = (".png", ".nii.gz", ".nii")
 def probability_map(pred: Any) -> tuple[np.ndarray, dict[str, Any]]:
     """A ``(1, H, W)``/``(H, W)`` prediction as a float32 ``(H, W)`` array, with its metadata (or ``{}``)."""
     meta = dict(pred.meta) if isinstance(pred, MetaTensor) else {}
-    array = pred.detach().cpu().numpy() if isinstance(pred, torch.Tensor) else np.asarray(pred)
-    array = np.asarray(array, dtype=np.float32)
-    while array.ndim > 2 and array.shape[0] == 1:
-        array = array[0]
-    if array.ndim != 2:
-        raise ValueError(f"expected a single-channel 2D prediction, got shape {tuple(array.shape)}.")
-    return array, meta
+    return np.asarray(as_map_2d(pred, "pred"), dtype=np.float32), meta
 
 
 def json_values(value: Any) -> Any:
