@@ -16,6 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def _phantom(args: argparse.Namespace) -> int:
@@ -41,6 +42,9 @@ def _prepare(args: argparse.Namespace) -> int:
     from monai_mammo.data.datasets import CacheError, DatasetLayoutError, UnknownDatasetError, prepare_dataset
 
     try:
+        # the KEY=VALUE strings go to the importer's ``**options``; a key that names one of the typed
+        # parameters above is a TypeError of the call, reported below
+        options: dict[str, Any] = _parse_options(args.option)
         out = prepare_dataset(
             args.name,
             root=args.root,
@@ -52,7 +56,7 @@ def _prepare(args: argparse.Namespace) -> int:
             **({"fractions": tuple(args.fractions)} if args.fractions else {}),
             official_split=not args.no_official_split,
             progress=not args.no_progress,
-            **_parse_options(args.option),
+            **options,
         )
     except (DatasetLayoutError, UnknownDatasetError, CacheError, TypeError, ValueError) as err:
         print(f"monai-mammo prepare: error: {err}", file=sys.stderr)

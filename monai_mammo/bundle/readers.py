@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from os import PathLike
 from typing import Any
 
 import numpy as np
+from monai.config import PathLike
 from monai.data.image_reader import ImageReader
 from monai.utils import ensure_tuple
 
@@ -64,7 +64,7 @@ class MammoAutoReader(ImageReader):
             dicom if dicom is not None else MammoDicomReader(),
         ]
 
-    def reader_for(self, filename: str | PathLike[str]) -> ImageReader | None:
+    def reader_for(self, filename: PathLike) -> ImageReader | None:
         """The reader that takes ``filename``, or ``None``."""
         for reader in self.readers:
             if reader.verify_suffix(filename):

@@ -104,8 +104,16 @@ def as_flag(value: Any, name: str) -> bool:
     raise ValueError(f"{name} must be true or false, got {value!r}.")
 
 
-def _numpy_state(state: tuple) -> list[Any]:
-    """A ``numpy.random.RandomState.get_state()`` tuple as tensors and numbers (``weights_only``-loadable)."""
+def _numpy_state(state: dict[str, Any] | tuple[str, np.ndarray, int, int, float]) -> list[Any]:
+    """A ``numpy.random.RandomState.get_state()`` tuple as tensors and numbers (``weights_only``-loadable).
+
+    Raises:
+        ValueError: when ``state`` is the dict of a generator other than MT19937 (not a legacy state tuple).
+    """
+    if not isinstance(state, tuple):
+        raise ValueError(
+            f"expected the legacy MT19937 state tuple of RandomState.get_state(), got {type(state).__name__}."
+        )
     name, keys, pos, has_gauss, cached = state
     keys_t = torch.from_numpy(np.asarray(keys, dtype=np.int64))
     return [str(name), keys_t, int(pos), int(has_gauss), float(cached)]
@@ -176,9 +184,11 @@ class RandomStates:
         """The states of the generators."""
         state: dict[str, Any] = {
             "torch": torch.get_rng_state(),
-            "numpy": _numpy_state(np.random.get_state()),  # noqa: NPY002 - the global generator, as used
+            # the global generator, as used; legacy=True (numpy's default) spelled out for the type checker:
+            # numpy's stub types a call without it as returning the dict of legacy=False
+            "numpy": _numpy_state(np.random.get_state(legacy=True)),  # noqa: NPY002
             "python": random.getstate(),
-            "transforms": [_numpy_state(t.R.get_state()) for t in self.transforms()],
+            "transforms": [_numpy_state(t.R.get_state(legacy=True)) for t in self.transforms()],
         }
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             state["cuda"] = torch.cuda.get_rng_state_all()

@@ -136,6 +136,9 @@ class SegmentationWriter:
             meta = pred.meta if isinstance(pred, MetaTensor) else {}
             source = str(meta.get("filename_or_obj", f"image_{len(self.rows)}"))
             spacing = meta.get(MammoMetaKey.PIXEL_SPACING.value, meta.get("pixel_spacing"))
+            pixel_spacing: list[float] | None = (
+                None if spacing is None else np.asarray(spacing, dtype=np.float64).ravel().tolist()
+            )
             image = None
             if self.image_key is not None:
                 if self.image_key not in item:
@@ -147,7 +150,7 @@ class SegmentationWriter:
                 name,
                 pred,
                 image=image,
-                pixel_spacing=None if spacing is None else np.asarray(spacing, dtype=np.float64).ravel(),
+                pixel_spacing=pixel_spacing,
                 threshold=self.threshold,
                 overlay_max_size=self.overlay_max_size,
             )

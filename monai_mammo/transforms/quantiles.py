@@ -42,8 +42,10 @@ def masked_quantile(
             or the values contain NaN.
         TypeError: if ``x`` is not of a real numeric dtype.
     """
-    scalar = isinstance(q, (int, float))
-    qs = [float(q)] if scalar else [float(v) for v in q]  # type: ignore[union-attr]
+    if isinstance(q, (int, float)):
+        scalar, qs = True, [float(q)]
+    else:
+        scalar, qs = False, [float(v) for v in q]
     if any(not 0.0 <= v <= 1.0 for v in qs):
         raise ValueError(f"quantiles must lie in [0, 1], got {qs}.")
     t = x.as_tensor() if hasattr(x, "as_tensor") else torch.as_tensor(x)

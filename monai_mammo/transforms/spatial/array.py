@@ -339,7 +339,7 @@ class CropBreast(CropForeground):
             rows, cols = (torch.nonzero(fg.any(dim=a)).flatten().cpu().numpy() for a in (1, 0))
         else:  # numpy's reductions are much faster than torch's on the CPU here
             arr = np.asarray(m)
-            fg_np = arr[0] if arr.shape[0] == 1 else arr.any(axis=0)
+            fg_np: np.ndarray = arr[0] if arr.shape[0] == 1 else np.asarray(arr.any(axis=0))
             rows, cols = np.flatnonzero(fg_np.any(axis=1)), np.flatnonzero(fg_np.any(axis=0))
         if rows.size == 0:
             warnings.warn(

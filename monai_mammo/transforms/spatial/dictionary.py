@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 
-def _history(x: Any) -> list[tuple[str, Any]] | None:
+def _history(x: Any) -> list[tuple[str | None, str]] | None:
     """The spatial history of a ``MetaTensor``: the class and flip/crop record of each applied operation."""
     if not isinstance(x, MetaTensor):
         return None
@@ -405,7 +405,7 @@ class RandLesionPatchd(RandCropByPosNegLabeld):
         )
         self.mask_key = mask_key
 
-    def __call__(self, data: Mapping[Hashable, Any], lazy: bool | None = None) -> list[dict[Hashable, Any]]:  # type: ignore[override]
+    def __call__(self, data: Mapping[Hashable, Any], lazy: bool | None = None) -> list[dict[Hashable, Any]]:
         name = type(self).__name__
         label = require_key(data, self.label_key, name)
         mask = require_key(data, self.mask_key, name, "Run BreastMaskd first.")
