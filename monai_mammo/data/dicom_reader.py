@@ -623,7 +623,11 @@ class MammoDicomReader(MammoReaderBase):
             UnsupportedImageError: when the value is not a transfer syntax (a private or garbled UID).
         """
         tsyntax = UID(str(ds.file_meta.get("TransferSyntaxUID", ImplicitVRLittleEndian)))
-        if not tsyntax.is_transfer_syntax:
+        try:
+            known = tsyntax.is_transfer_syntax
+        except ValueError:  # pydicom 2 raises for a private UID where pydicom 3 answers False
+            known = False
+        if not known:
             raise UnsupportedImageError(
                 filename,
                 f"declares the transfer syntax {str(tsyntax)!r}, which is not a DICOM transfer syntax.",

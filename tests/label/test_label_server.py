@@ -18,6 +18,8 @@ from PIL import Image
 
 pytest.importorskip("monailabel", reason="MONAI Label is not installed: run these tests with `tox -e label`")
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))  # the bad-input corpus
+from corpus import build_corpus  # noqa: E402
 from dicomweb_server import dicomweb_server  # noqa: E402
 from label_server import (  # noqa: E402
     CLASSIFICATION,
@@ -153,6 +155,30 @@ def test_a_bad_upload_is_a_4xx_with_the_reason_and_the_server_stays_up(
     assert status == 422, body[:500]
     detail = json.loads(body)["detail"]
     assert cause in detail
+    assert server.request("GET", "/info/")[0] == 200
+
+
+def test_the_bad_input_corpus_uploaded_gets_the_readers_own_errors(
+    server: Server, shared_data: Path, tmp_path: Path
+) -> None:
+    """Every file of tests/reliability's corpus, uploaded to /infer: good files answer, bad and blank ones get
+    a 422 naming the exact error type the reader raises, and the server stays up."""
+    cases = build_corpus(shared_data, tmp_path / "corpus")
+    answered = 0
+    for name, case in cases.items():
+        path = tmp_path / "corpus" / name
+        if case.error is FileNotFoundError:  # a dangling link: there is nothing to upload
+            continue
+        status, body, _ = server.upload(
+            "POST", f"/infer/{SEGMENTATION}?output=json", "file", name, path.read_bytes()
+        )
+        if case.kind == "good":
+            assert status == 200, (name, body[:300])
+        else:
+            assert status == 422, (name, status, body[:300])
+            assert json.loads(body)["detail"].startswith(f"{case.error.__name__}: "), (name, body[:300])
+        answered += 1
+    assert answered == len(cases) - 1
     assert server.request("GET", "/info/")[0] == 200
 
 

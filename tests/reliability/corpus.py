@@ -253,7 +253,10 @@ def _with_transfer_syntax(raw: bytes, uid: str) -> bytes:
 
 def _save(ds: Dataset, path: Path, transfer_syntax: str | None = None) -> bytes:
     buffer = DicomBytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
+    if int(pydicom.__version__.split(".")[0]) >= 3:
+        ds.save_as(buffer, enforce_file_format=True)
+    else:  # pydicom 2 (the MONAI Label environment builds the corpus too)
+        ds.save_as(buffer, write_like_original=False)
     raw = buffer.getvalue()
     if transfer_syntax is not None:
         raw = _with_transfer_syntax(raw, transfer_syntax)
