@@ -1,5 +1,6 @@
 """Ignite handlers that MONAI lacks: atomic checkpoints under fixed names, per-image segmentation and
-classification outputs, Dice/FROC and ROC/calibration evaluation reports, one-vs-rest metric inputs."""
+classification outputs, Dice/FROC and ROC/calibration evaluation reports (all four on the shared
+``PerImageHandler``), one-vs-rest metric inputs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from monai_mammo.handlers.checkpoints import (
 from monai_mammo.handlers.classification_report import ClassificationReport
 from monai_mammo.handlers.classification_writer import ClassificationWriter
 from monai_mammo.handlers.one_vs_rest import OneVsRest
+from monai_mammo.handlers.per_image import PerImageHandler
 from monai_mammo.handlers.segmentation_report import SegmentationReport
 from monai_mammo.handlers.segmentation_writer import SegmentationWriter
 
@@ -21,6 +23,7 @@ __all__ = [
     "ClassificationReport",
     "ClassificationWriter",
     "OneVsRest",
+    "PerImageHandler",
     "RandomStates",
     "ResumeCheckpoint",
     "SegmentationReport",

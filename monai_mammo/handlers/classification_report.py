@@ -4,7 +4,6 @@ and calibration of a mammogram classification evaluation run, per image and per 
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 import warnings
@@ -15,12 +14,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from monai.data import MetaTensor, decollate_batch
-from monai.utils import IgniteInfo, min_version, optional_import
+from monai.data import MetaTensor
 
 from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.data.datalist import atomic_write_bytes
-from monai_mammo.handlers.classification_writer import per_image_batch, view_identity, write_csv
+from monai_mammo.handlers.classification_writer import view_identity, write_csv
+from monai_mammo.handlers.per_image import PerImageHandler
 from monai_mammo.metrics.calibration import expected_calibration_error, reliability_bins
 from monai_mammo.metrics.classification import (
     confusion_matrix,
@@ -29,8 +28,6 @@ from monai_mammo.metrics.classification import (
 )
 from monai_mammo.metrics.exam import DEFAULT_CLASS_NAMES, ExamAggregator, ViewPrediction
 from monai_mammo.metrics.plots import plot_roc
-
-Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
 
 __all__ = ["ClassificationReport", "binary_metrics", "strict_json"]
 
@@ -115,7 +112,7 @@ def binary_metrics(
     return out
 
 
-class ClassificationReport:
+class ClassificationReport(PerImageHandler):
     """Collect the class probabilities and labels of an evaluator; report ROC, sensitivity, calibration.
 
     For every image it reads the class probabilities (``pred_key``, ``(K,)``: ``Activationsd(softmax=True)``)
@@ -187,33 +184,16 @@ class ClassificationReport:
         self.data_root_dir = data_root_dir
         self._names = UniqueOutputNames(data_root_dir)
         self.aggregator = aggregator if aggregator is not None else ExamAggregator(self.class_names)
-        self.output_transform = output_transform
-        self.logger = logging.getLogger(name)
-        self._name = name
+        super().__init__(output_transform=output_transform, name=name)
         self.views: list[ViewPrediction] = []
         self.results: dict[str, Any] = {}
-
-    def attach(self, engine: Any) -> None:
-        """Collect at every iteration and report when the run completes.
-
-        Args:
-            engine: the evaluator.
-        """
-        if self._name is None:
-            self.logger = engine.logger
-        engine.add_event_handler(Events.STARTED, self._reset)
-        engine.add_event_handler(Events.ITERATION_COMPLETED, self)
-        engine.add_event_handler(Events.COMPLETED, self.report)
 
     def _reset(self, engine: Any = None) -> None:
         self.views, self.results = [], {}
         self._names.reset()
 
-    def _items(self, output: Any) -> list[dict[str, Any]]:
-        items = self.output_transform(output) if self.output_transform is not None else output
-        if isinstance(items, dict):
-            items = decollate_batch(items)
-        return list(items)
+    def _completed(self, engine: Any = None) -> None:
+        self.report(engine)
 
     def __call__(self, engine: Any) -> None:
         """Collect the images of the current iteration.
@@ -222,13 +202,7 @@ class ClassificationReport:
             KeyError: when an image lacks ``pred_key`` or ``label_key``.
             ValueError: for a label outside the classes or probabilities of the wrong length.
         """
-        batch = engine.state.batch
-        batch_items = per_image_batch(batch)
-        for i, item in enumerate(self._items(engine.state.output)):
-            data = {
-                **(batch_items[i] if i < len(batch_items) and isinstance(batch_items[i], dict) else {}),
-                **item,
-            }
+        for _item, data in self._items_with_data(engine):
             for key in (self.pred_key, self.label_key):
                 if key not in data:
                     raise KeyError(f"ClassificationReport: the engine output has no {key!r} key.")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -14,16 +13,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from monai.data import MetaTensor, decollate_batch
-from monai.utils import IgniteInfo, min_version, optional_import
+from monai.data import MetaTensor
 
 from monai_mammo.bundle.classification_outputs import write_classification_outputs
 from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.handlers.per_image import PerImageHandler, per_image_batch
 from monai_mammo.metrics.exam import DEFAULT_CLASS_NAMES, ExamAggregator, ViewPrediction
 from monai_mammo.utils.enums import Laterality, MammoMetaKey, ViewPosition
-
-Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
 
 __all__ = ["ClassificationWriter", "per_image_batch", "view_identity", "write_csv"]
 
@@ -80,15 +77,6 @@ def view_identity(item: Mapping[str, Any], meta: Mapping[str, Any], name: str) -
     }
 
 
-def per_image_batch(batch: Any) -> list[Any]:
-    """The engine's ``state.batch`` as one entry per image (a decollated list; ``[]`` for anything else)."""
-    if isinstance(batch, list):
-        return batch
-    if isinstance(batch, dict):
-        return list(decollate_batch(batch))
-    return []
-
-
 def write_csv(
     path: str | os.PathLike[str], rows: Sequence[Mapping[str, Any]], columns: Sequence[str]
 ) -> Path:
@@ -100,7 +88,7 @@ def write_csv(
     return atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
 
 
-class ClassificationWriter:
+class ClassificationWriter(PerImageHandler):
     """Write, for every image an evaluator classifies, its probabilities, heat map and overlay; then the
     breast and exam scores and a report a downstream system can read.
 
@@ -178,33 +166,16 @@ class ClassificationWriter:
                 f"the aggregator's classes {self.aggregator.class_names} differ from {self.class_names}."
             )
         self.overlay_max_size = overlay_max_size
-        self.output_transform = output_transform
-        self.logger = logging.getLogger(name)
-        self._name = name
+        super().__init__(output_transform=output_transform, name=name)
         self.rows: list[dict[str, Any]] = []
         self.views: list[ViewPrediction] = []
-
-    def attach(self, engine: Any) -> None:
-        """Write at every iteration and the tables when the run completes.
-
-        Args:
-            engine: an Ignite engine (a MONAI evaluator).
-        """
-        if self._name is None:
-            self.logger = engine.logger
-        engine.add_event_handler(Events.STARTED, self._reset)
-        engine.add_event_handler(Events.ITERATION_COMPLETED, self)
-        engine.add_event_handler(Events.COMPLETED, self.write_report)
 
     def _reset(self, engine: Any = None) -> None:
         self.rows, self.views = [], []
         self._names.reset()
 
-    def _items(self, output: Any) -> list[dict[str, Any]]:
-        items = self.output_transform(output) if self.output_transform is not None else output
-        if isinstance(items, dict):
-            items = decollate_batch(items)
-        return list(items)
+    def _completed(self, engine: Any = None) -> None:
+        self.write_report(engine)
 
     def _label(self, item: Mapping[str, Any]) -> int | None:
         if self.label_key is None or item.get(self.label_key) is None:
@@ -224,16 +195,10 @@ class ClassificationWriter:
         Raises:
             KeyError: when an output lacks ``pred_key`` (or a configured heat map or image key).
         """
-        batch = engine.state.batch
-        batch_items = per_image_batch(batch)
-        for i, item in enumerate(self._items(engine.state.output)):
+        for item, data in self._items_with_data(engine):
             for key in (self.pred_key, self.heatmap_key, self.image_key):
                 if key is not None and key not in item:
                     raise KeyError(f"ClassificationWriter: the engine output has no {key!r} key.")
-            data = {
-                **(batch_items[i] if i < len(batch_items) and isinstance(batch_items[i], dict) else {}),
-                **item,
-            }
             probs = np.asarray(
                 torch.as_tensor(item[self.pred_key]).detach().cpu().float(), dtype=np.float64
             ).ravel()

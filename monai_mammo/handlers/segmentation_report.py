@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -14,9 +13,9 @@ from typing import Any
 
 import numpy as np
 from monai.data import MetaTensor, decollate_batch
-from monai.utils import IgniteInfo, min_version, optional_import
 
 from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.handlers.per_image import PerImageHandler
 from monai_mammo.metrics import (
     DEFAULT_FP_RATES,
     LesionMatch,
@@ -28,8 +27,6 @@ from monai_mammo.metrics import (
     match_lesions,
     plot_froc,
 )
-
-Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
 
 __all__ = ["SegmentationReport"]
 
@@ -60,7 +57,7 @@ def _ci(values: np.ndarray, groups: Sequence[Any] | None, n_boot: int, seed: int
     return {"mean": ci.point, "ci95": [ci.low, ci.high], "n": n}
 
 
-class SegmentationReport:
+class SegmentationReport(PerImageHandler):
     """Collect, per image, the Dice and the lesion matches of an evaluator; report and write them at the end.
 
     For every image of every iteration it reads the probability map (``prob_key``) and the ground-truth
@@ -120,33 +117,16 @@ class SegmentationReport:
         self.group_key = group_key
         self.n_boot = int(n_boot)
         self.seed = int(seed)
-        self.output_transform = output_transform
-        self.logger = logging.getLogger(name)
-        self._name = name
+        super().__init__(output_transform=output_transform, name=name)
         self.rows: list[dict[str, Any]] = []
         self.matches: list[LesionMatch] = []
         self.results: dict[str, Any] = {}
 
-    def attach(self, engine: Any) -> None:
-        """Collect at every iteration and report when the run completes.
-
-        Args:
-            engine: the evaluator.
-        """
-        if self._name is None:
-            self.logger = engine.logger
-        engine.add_event_handler(Events.STARTED, self._reset)
-        engine.add_event_handler(Events.ITERATION_COMPLETED, self)
-        engine.add_event_handler(Events.COMPLETED, self.report)
-
     def _reset(self, engine: Any = None) -> None:
         self.rows, self.matches, self.results = [], [], {}
 
-    def _items(self, output: Any) -> list[dict[str, Any]]:
-        items = self.output_transform(output) if self.output_transform is not None else output
-        if isinstance(items, dict):
-            items = decollate_batch(items)
-        return list(items)
+    def _completed(self, engine: Any = None) -> None:
+        self.report(engine)
 
     def __call__(self, engine: Any) -> None:
         """Score the images of the current iteration.

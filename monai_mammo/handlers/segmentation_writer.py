@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import math
 import os
 from collections.abc import Callable
@@ -12,22 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from monai.data import MetaTensor, decollate_batch
-from monai.utils import IgniteInfo, min_version, optional_import
+from monai.data import MetaTensor
 
 from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.bundle.outputs import write_segmentation_outputs
 from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.handlers.per_image import PerImageHandler
 from monai_mammo.utils.enums import MammoMetaKey
-
-Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
 
 __all__ = ["SegmentationWriter"]
 
 SUMMARY_COLUMNS = ("name", "source", "height", "width", "n_lesions", "max_prob", "folder")
 
 
-class SegmentationWriter:
+class SegmentationWriter(PerImageHandler):
     """Write, for every image an evaluator infers, its mask, probability map, overlay and lesion table.
 
     Attach it to a :class:`monai.engines.SupervisedEvaluator` whose postprocessing turns ``pred`` into
@@ -78,27 +75,16 @@ class SegmentationWriter:
         self.threshold = float(threshold)
         self.data_root_dir = data_root_dir
         self.overlay_max_size = overlay_max_size
-        self.output_transform = output_transform
-        self.logger = logging.getLogger(name)
-        self._name = name
+        super().__init__(output_transform=output_transform, name=name)
         self.rows: list[dict[str, Any]] = []
         self._names = UniqueOutputNames(data_root_dir)
 
-    def attach(self, engine: Any) -> None:
-        """Register with ``engine``: write at every iteration, the summary at the end of the run.
-
-        Args:
-            engine: an Ignite engine (a MONAI evaluator).
-        """
-        if self._name is None:
-            self.logger = engine.logger
-        engine.add_event_handler(Events.STARTED, self._reset)
-        engine.add_event_handler(Events.ITERATION_COMPLETED, self)
-        engine.add_event_handler(Events.COMPLETED, self.write_summary)
-
-    def _reset(self, engine: Any) -> None:
+    def _reset(self, engine: Any = None) -> None:
         self.rows = []
         self._names.reset()
+
+    def _completed(self, engine: Any = None) -> None:
+        self.write_summary(engine)
 
     def unique_name(self, source: str) -> str:
         """The output folder name of ``source`` (:func:`~monai_mammo.bundle.output_name`), unique in a run.
@@ -113,12 +99,6 @@ class SegmentationWriter:
         """
         self._names.logger = self.logger
         return self._names(source)
-
-    def _items(self, output: Any) -> list[dict[str, Any]]:
-        items = self.output_transform(output) if self.output_transform is not None else output
-        if isinstance(items, dict):
-            items = decollate_batch(items)
-        return list(items)
 
     def __call__(self, engine: Any) -> None:
         """Write the outputs of the images of the current iteration.
