@@ -25,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
-from monai_mammo.bundle.outputs import encode_png, overlay_image
+from monai_mammo.bundle.outputs import _as_2d, encode_png, overlay_image
 from monai_mammo.data.datalist import atomic_write_bytes
 
 __all__ = ["ClassificationOutputs", "heatmap_overlay", "write_classification_outputs"]
@@ -47,15 +46,6 @@ class ClassificationOutputs:
     folder: Path
     files: dict[str, Path] = field(default_factory=dict)
     record: dict[str, Any] = field(default_factory=dict)
-
-
-def _as_2d(array: Any, name: str) -> np.ndarray:
-    data = array.detach().cpu().numpy() if isinstance(array, torch.Tensor) else np.asarray(array)
-    if data.ndim == 3 and data.shape[0] == 1:
-        data = data[0]
-    if data.ndim != 2:
-        raise ValueError(f"{name} must be (H, W) or (1, H, W), got shape {tuple(data.shape)}.")
-    return data
 
 
 def heatmap_overlay(

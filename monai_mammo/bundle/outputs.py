@@ -68,7 +68,12 @@ class WrittenOutputs:
 
 
 def _as_2d(array: Any, name: str) -> np.ndarray:
-    """A ``(H, W)`` numpy array from ``(H, W)`` or ``(1, H, W)`` numpy/torch data."""
+    """A ``(H, W)`` numpy array from ``(H, W)`` or ``(1, H, W)`` numpy/torch data (both bundles' writers).
+
+    Stricter than :func:`monai_mammo.metrics.lesions.as_map_2d` on purpose: an output written for an image
+    must be exactly one channel of it, so ``(1, 1, H, W)`` is refused, and data numpy cannot stack raises
+    numpy's own error.
+    """
     data = array.detach().cpu().numpy() if isinstance(array, torch.Tensor) else np.asarray(array)
     if data.ndim == 3 and data.shape[0] == 1:
         data = data[0]
