@@ -382,6 +382,48 @@ def write_datalist(
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def tag_source(
+    items: Iterable[Mapping[str, Any]],
+    source: str,
+    base_dir: str | os.PathLike[str],
+    keys: Sequence[str] | None = None,
+    path_keys: Sequence[str] = PATH_KEYS,
+    patient_key: str = "patient_id",
+) -> list[dict[str, Any]]:
+    """Items of one source's datalist made ready to merge with other sources' items into one datalist.
+
+    Every item keeps ``keys`` (those it has, in that order; ``None``: all), gets its ``path_keys`` as absolute
+    paths (resolved against ``base_dir``, the folder the source's relative paths refer to), the source
+    prefixed to its patient id (``"mini_mias:W003"``, so two sources never share a patient and patient-level
+    folds stay patient-disjoint when merged) and a ``"source"`` key. The bundles' training-data scripts
+    merge mini-MIAS, CBIS-DDSM, CDD-CESM and phantoms this way.
+
+    Args:
+        items: the source's items (e.g. one fold of the datalist an importer wrote).
+        source: the source's name.
+        base_dir: the folder relative paths of ``items`` refer to (the source datalist's folder).
+        keys: the item keys to keep (``None``: all).
+        path_keys: the keys holding a file path; every item must have them.
+        patient_key: the key holding the patient id; every item must have it.
+
+    Returns:
+        New items; the input is not changed.
+
+    Raises:
+        KeyError: an item without one of ``path_keys`` or without ``patient_key``.
+    """
+    base = Path(base_dir)
+    out = []
+    for item in items:
+        row = dict(item) if keys is None else {k: item[k] for k in keys if k in item}
+        for key in path_keys:
+            row[key] = str((base / item[key]).resolve())
+        row[patient_key] = f"{source}:{item[patient_key]}"
+        row["source"] = source
+        out.append(row)
+    return out
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise DatalistError(f"{path}: datalist file not found.")
@@ -527,6 +569,7 @@ __all__ = [
     "official_patient_folds",
     "split_datalist",
     "split_patients",
+    "tag_source",
     "validate_datalist",
     "write_datalist",
 ]

@@ -15,12 +15,11 @@ default run shows both a suspicious and a normal breast and the breast/exam aggr
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from pydicom.uid import RLELossless
 
-from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.data.datalist import write_datalist
 from monai_mammo.data.phantom import LesionSpec, make_exam, write_phantom_dicom
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample"
@@ -52,9 +51,7 @@ def write_sample(out_dir: Path = SAMPLE_DIR, seed: int = 21) -> Path:
         "licence": "CC0 (synthetic)",
         "test": items,
     }
-    path = out_dir / "datalist.json"
-    atomic_write_bytes(path, (json.dumps(datalist, indent=2) + "\n").encode("utf-8"))
-    return path
+    return write_datalist(datalist, out_dir / "datalist.json")
 
 
 if __name__ == "__main__":

@@ -31,11 +31,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PIL import Image
-
-from monai_mammo.data.datalist import split_datalist, write_datalist
-from monai_mammo.data.datasets import prepare_dataset
+from monai_mammo.data.datalist import split_datalist, tag_source, write_datalist
+from monai_mammo.data.datasets import colour_lesion_masks, prepare_dataset
 from monai_mammo.data.phantom import write_phantom_dataset
 from monai_mammo.utils.enums import Pathology
 
@@ -49,23 +46,14 @@ CBIS_PATHOLOGY = {
 }
 
 
-def _item(item: dict[str, Any], base: Path, source: str) -> dict[str, Any]:
-    row = {k: item[k] for k in KEEP if k in item}
-    row["image"] = str((base / item["image"]).resolve())
-    row["patient_id"] = f"{source}:{item['patient_id']}"
-    row["source"] = source
-    return row
-
-
 def mini_mias(root: Path, out: Path, seed: int) -> dict[str, list[dict[str, Any]]]:
     """mini-MIAS through the package importer; films without a known class are left out."""
     path = prepare_dataset(
         "mini_mias", root, out / "mini_mias" / "datalist.json", seed=seed, workers=2, progress=False
     )
     data = json.loads(Path(path).read_text())
-    return {
-        f: [_item(i, Path(path).parent, "mini_mias") for i in data[f] if int(i["class"]) >= 0] for f in FOLDS
-    }
+    known = {f: [i for i in data[f] if int(i["class"]) >= 0] for f in FOLDS}
+    return {f: tag_source(known[f], "mini_mias", Path(path).parent, KEEP, ("image",)) for f in FOLDS}
 
 
 def cbis_ddsm(root: Path, seed: int) -> dict[str, list[dict[str, Any]]]:
@@ -97,11 +85,10 @@ def cdd_cesm(root: Path, seed: int) -> dict[str, list[dict[str, Any]]]:
     """The CDD-CESM images with the class of their colour mask, split by patient."""
     items = []
     for image in sorted((root / "images").glob("*.jpg")):
-        colour = np.asarray(Image.open(root / "masks" / f"{image.stem}.png").convert("RGB"), dtype=np.int16)
-        red, green, blue = colour[..., 0], colour[..., 1], colour[..., 2]
-        malignant = ((red > 127) & (red - np.maximum(green, blue) > 64)).any()
-        benign = ((green > 127) & (green - np.maximum(red, blue) > 64)).any()
-        pathology = Pathology.MALIGNANT if malignant else Pathology.BENIGN if benign else Pathology.NORMAL
+        malignant, benign = colour_lesion_masks(root / "masks" / f"{image.stem}.png")
+        pathology = (
+            Pathology.MALIGNANT if malignant.any() else Pathology.BENIGN if benign.any() else Pathology.NORMAL
+        )
         patient = re.search(r"P(\d+)", image.stem)
         side_view = re.search(r"_([LR])_DM_(CC|MLO)", image.stem)
         items.append(
@@ -122,7 +109,7 @@ def phantoms(out: Path, n_images: int, seed: int) -> dict[str, list[dict[str, An
     """Phantom mammograms (DICOM MG), four views per phantom woman."""
     path = write_phantom_dataset(out / "phantoms", n_images=n_images, shape=(512, 416), seed=seed)
     data = json.loads(Path(path).read_text())
-    return {f: [_item(i, Path(path).parent, "phantom") for i in data[f]] for f in FOLDS}
+    return {f: tag_source(data[f], "phantom", Path(path).parent, KEEP, ("image",)) for f in FOLDS}
 
 
 def _counts(items: list[dict[str, Any]]) -> dict[str, int]:

@@ -12,15 +12,12 @@ Layout: ``sample/images/*.dcm`` (inputs), ``sample/labels/*.png`` (lesion masks,
 from __future__ import annotations
 
 import argparse
-import io
-import json
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
 from pydicom.uid import RLELossless
 
-from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.bundle.outputs import encode_png
+from monai_mammo.data.datalist import atomic_write_bytes, write_datalist
 from monai_mammo.data.phantom import LesionSpec, make_phantom, write_phantom_dicom
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample"
@@ -46,12 +43,6 @@ CASES = (
 )
 
 
-def _png(mask: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(mask, dtype=np.uint8)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def write_sample(out_dir: Path = SAMPLE_DIR, seed: int = 11) -> Path:
     """Write the sample into ``out_dir`` and return its datalist path."""
     items = []
@@ -62,7 +53,7 @@ def write_sample(out_dir: Path = SAMPLE_DIR, seed: int = 11) -> Path:
         image = f"images/{phantom.image_id}.dcm"
         label = f"labels/{phantom.image_id}.png"
         write_phantom_dicom(phantom, out_dir / image, transfer_syntax=RLELossless)
-        atomic_write_bytes(out_dir / label, _png(phantom.lesion_mask))
+        atomic_write_bytes(out_dir / label, encode_png(phantom.lesion_mask))
         items.append({"image": image, "label": label, "patient_id": phantom.patient_id})
     datalist = {
         "name": "mammo_lesion_segmentation sample",
@@ -70,9 +61,7 @@ def write_sample(out_dir: Path = SAMPLE_DIR, seed: int = 11) -> Path:
         "licence": "CC0 (synthetic)",
         "test": items,
     }
-    path = out_dir / "datalist.json"
-    atomic_write_bytes(path, (json.dumps(datalist, indent=2) + "\n").encode("utf-8"))
-    return path
+    return write_datalist(datalist, out_dir / "datalist.json")
 
 
 if __name__ == "__main__":

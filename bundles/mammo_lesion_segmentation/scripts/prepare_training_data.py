@@ -18,17 +18,16 @@ Writes ``<out>/datalist.json`` (training/validation/test of all sources) and ``<
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
-from monai_mammo.data.datalist import atomic_write_bytes, split_datalist, write_datalist
-from monai_mammo.data.datasets import prepare_dataset
+from monai_mammo.bundle.outputs import encode_png
+from monai_mammo.data.datalist import atomic_write_bytes, split_datalist, tag_source, write_datalist
+from monai_mammo.data.datasets import colour_lesion_masks, prepare_dataset
 from monai_mammo.data.phantom import write_phantom_dataset
 
 REPO = Path(__file__).resolve().parents[3]
@@ -36,35 +35,14 @@ FOLDS = ("training", "validation", "test")
 KEEP = ("image", "label", "patient_id", "class", "source")
 
 
-def _png(mask: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(mask, dtype=np.uint8)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _absolute(items: list[dict[str, Any]], base: Path, source: str) -> list[dict[str, Any]]:
-    out = []
-    for item in items:
-        row = {k: item[k] for k in KEEP if k in item}
-        for key in ("image", "label"):
-            row[key] = str((base / item[key]).resolve())
-        row["patient_id"] = f"{source}:{item['patient_id']}"
-        row["source"] = source
-        out.append(row)
-    return out
-
-
 def cdd_cesm(root: Path, out: Path, seed: int) -> dict[str, list[dict[str, Any]]]:
     """Threshold the CDD-CESM colour masks into 0/1 PNGs and split the images by patient."""
     items = []
     for image in sorted((root / "images").glob("*.jpg")):
-        colour = np.asarray(Image.open(root / "masks" / f"{image.stem}.png").convert("RGB"), dtype=np.int16)
-        red, green, blue = colour[..., 0], colour[..., 1], colour[..., 2]
-        malignant = (red > 127) & (red - np.maximum(green, blue) > 64)
-        benign = (green > 127) & (green - np.maximum(red, blue) > 64)
+        malignant, benign = colour_lesion_masks(root / "masks" / f"{image.stem}.png")
         mask = (malignant | benign).astype(np.uint8)
         label = out / "cdd_cesm" / "labels" / f"{image.stem}.png"
-        atomic_write_bytes(label, _png(mask))
+        atomic_write_bytes(label, encode_png(mask))
         patient = re.search(r"P(\d+)", image.stem)
         items.append(
             {
@@ -99,7 +77,7 @@ def main() -> None:
         progress=False,
     )
     data = json.loads(Path(mias).read_text())
-    folds["mini_mias"] = {f: _absolute(data[f], Path(mias).parent, "mini_mias") for f in FOLDS}
+    folds["mini_mias"] = {f: tag_source(data[f], "mini_mias", Path(mias).parent, KEEP) for f in FOLDS}
 
     folds["cdd_cesm"] = cdd_cesm(args.shared / "cdd_cesm", out, args.seed)
 
@@ -107,7 +85,7 @@ def main() -> None:
         out / "phantoms", n_images=args.phantoms, shape=(512, 416), seed=args.seed
     )
     data = json.loads(Path(phantoms).read_text())
-    folds["phantom"] = {f: _absolute(data[f], Path(phantoms).parent, "phantom") for f in FOLDS}
+    folds["phantom"] = {f: tag_source(data[f], "phantom", Path(phantoms).parent, KEEP) for f in FOLDS}
 
     merged = {f: [item for source in folds.values() for item in source[f]] for f in FOLDS}
     summary = {s: {f: len(v[f]) for f in FOLDS} for s, v in folds.items()}

@@ -18,7 +18,7 @@ from monai_mammo.data.datasets.cache import CacheError, decode_image, materializ
 from monai_mammo.data.datasets.cbis_ddsm import scan_cbis_ddsm
 from monai_mammo.data.datasets.cmmd import scan_cmmd
 from monai_mammo.data.datasets.inbreast import read_inbreast_rois, scan_inbreast
-from monai_mammo.data.datasets.masks import CircleMask, EmptyMask, MaskFiles, PolygonMask
+from monai_mammo.data.datasets.masks import CircleMask, EmptyMask, MaskFiles, PolygonMask, colour_lesion_masks
 from monai_mammo.data.datasets.mini_mias import read_mias_info, scan_mini_mias
 from monai_mammo.data.datasets.prepare import prepare_dataset, report_path
 from monai_mammo.data.datasets.records import DatasetLayoutError, ImageRecord, ScanResult
@@ -59,6 +59,7 @@ __all__ = [
     "ScanResult",
     "UnknownDatasetError",
     "available_datasets",
+    "colour_lesion_masks",
     "decode_image",
     "get_dataset",
     "materialize",

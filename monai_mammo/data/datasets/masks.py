@@ -9,6 +9,7 @@ used to detect changed inputs when a cache is resumed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -204,6 +205,28 @@ def resize_nearest(mask: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     return mask[rows[:, None], cols[None, :]]
 
 
+def colour_lesion_masks(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The malignant (red) and benign (green) pixels of a colour-coded lesion mask file, as CDD-CESM ships.
+
+    A pixel is red when its red channel is above 127 and exceeds both other channels by more than 64; green
+    alike. Grey (the image showing through), white, black and yellow pixels are neither. Both bundles build
+    their CDD-CESM training data with this rule (the class of an image, its 0/1 lesion mask).
+
+    Args:
+        path: the mask image (any file Pillow reads; converted to RGB).
+
+    Returns:
+        ``(malignant, benign)``: two boolean ``(H, W)`` arrays.
+    """
+    from PIL import Image
+
+    colour = np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+    red, green, blue = colour[..., 0], colour[..., 1], colour[..., 2]
+    malignant = (red > 127) & (red - np.maximum(green, blue) > 64)
+    benign = (green > 127) & (green - np.maximum(red, blue) > 64)
+    return malignant, benign
+
+
 __all__ = [
     "POINT_RADIUS",
     "CircleMask",
@@ -211,5 +234,6 @@ __all__ = [
     "MaskFiles",
     "MaskSpec",
     "PolygonMask",
+    "colour_lesion_masks",
     "resize_nearest",
 ]

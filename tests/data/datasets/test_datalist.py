@@ -21,6 +21,7 @@ from monai_mammo.data.datalist import (
     official_patient_folds,
     split_datalist,
     split_patients,
+    tag_source,
     validate_datalist,
     write_datalist,
 )
@@ -197,3 +198,48 @@ def test_validate_refuses_malformed_datalists(tmp_path):
         validate_datalist(tmp_path / "bad.json")
     with pytest.raises(DatalistError, match="fold must be"):
         load_datalist(tmp_path / "bad.json", fold="train")
+
+
+def test_tag_source_merges_two_sources_without_a_shared_patient(tmp_path):
+    """Two sources that both number their women from 1: merged as they are, woman 1 leaks; tagged, not."""
+    sources = {}
+    for source in ("mias", "cesm"):
+        folder = tmp_path / source
+        for name in ("a.png", "a_mask.png", "b.png"):
+            atomic_write_bytes(folder / "images" / name, b"x")
+        items = [
+            {"image": "images/a.png", "label": "images/a_mask.png", "patient_id": "1", "class": 2, "n": [4]},
+            {"image": "images/b.png", "label": "images/a_mask.png", "patient_id": "2", "class": 0},
+        ]
+        sources[source] = (folder, items)
+    (mias_dir, mias), (cesm_dir, cesm) = sources["mias"], sources["cesm"]
+    with pytest.raises(PatientLeakError):
+        validate_datalist({"training": mias, "test": cesm}, check_files=False)
+    merged = {
+        "training": tag_source(mias, "mias", mias_dir, keys=("image", "label", "patient_id", "class")),
+        "test": tag_source(cesm, "cesm", cesm_dir),
+    }
+    first = merged["training"][0]
+    assert first == {
+        "image": str((mias_dir / "images" / "a.png").resolve()),
+        "label": str((mias_dir / "images" / "a_mask.png").resolve()),
+        "patient_id": "mias:1",
+        "class": 2,
+        "source": "mias",
+    }
+    assert list(first) == ["image", "label", "patient_id", "class", "source"]  # the order of keys
+    assert merged["test"][0]["n"] == [4] and merged["test"][1]["patient_id"] == "cesm:2"  # keys=None: all
+    assert mias[0]["patient_id"] == "1"  # the input is not changed
+    path = write_datalist(merged, tmp_path / "merged" / "datalist.json")
+    assert validate_datalist(path).ok  # no patient in two folds, every file found from the merged folder
+    assert [Path(d["image"]).parent.parent.name for d in load_datalist(path, fold="test")] == ["cesm", "cesm"]
+    images_only = tag_source(mias, "mias", mias_dir, keys=("image", "patient_id"), path_keys=("image",))
+    assert images_only[1] == {
+        "image": str((mias_dir / "images" / "b.png").resolve()),
+        "patient_id": "mias:2",
+        "source": "mias",
+    }
+    with pytest.raises(KeyError):
+        tag_source([{"image": "a.png", "patient_id": "1"}], "mias", mias_dir)  # no label
+    with pytest.raises(KeyError):
+        tag_source([{"image": "a.png"}], "mias", mias_dir, path_keys=("image",))  # no patient
