@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from bundle_helpers import (
+    bundle_workflow,
+    check_multi_process_training_on_gloo,
+    check_torchscript_export,
+    inputs_with_corrupt_files,
+    run_from_bundle_folder,
+)
 from ignite.engine import Events
-from monai.bundle import ConfigParser, ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigParser, ConfigWorkflow, verify_metadata, verify_net_in_out
 from PIL import Image
 
 from monai_mammo.bundle import locate_bundle_root
@@ -32,7 +35,6 @@ REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "bundles" / "mammo_classification"
 CONFIGS = BUNDLE / "configs"
 META = str(CONFIGS / "metadata.json")
-LOGGING = str(CONFIGS / "logging.conf")
 SCHEMA = REPO / "bundles" / "schema" / "metadata_schema.json"
 TRAIN = str(CONFIGS / "train.json")
 INFERENCE = str(CONFIGS / "inference.json")
@@ -50,17 +52,9 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def train_workflow(datalist: Path, output_dir: Path, **override: object) -> ConfigWorkflow:
-    workflow = ConfigWorkflow(
-        config_file=TRAIN,
-        meta_file=META,
-        logging_file=LOGGING,
-        workflow_type="train",
-        datalist=str(datalist),
-        output_dir=str(output_dir),
-        **{**TINY, **override},
+    return bundle_workflow(
+        BUNDLE, TRAIN, "train", datalist=str(datalist), output_dir=str(output_dir), **{**TINY, **override}
     )
-    workflow.initialize()
-    return workflow
 
 
 @pytest.fixture(scope="module")
@@ -77,20 +71,9 @@ def trained(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def inference_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[Path]]:
     """Inference over the sample plus a truncated DICOM and a text file named .dcm."""
     inputs = tmp_path_factory.mktemp("inputs")
-    shutil.copytree(SAMPLE_IMAGES, inputs, dirs_exist_ok=True)
-    good = sorted(inputs.glob("*.dcm"))
-    (inputs / "truncated.dcm").write_bytes(good[0].read_bytes()[:20000])
-    (inputs / "notes.dcm").write_text("not a mammogram")
+    good = inputs_with_corrupt_files(SAMPLE_IMAGES, inputs)
     out = tmp_path_factory.mktemp("infer")
-    workflow = ConfigWorkflow(
-        config_file=INFERENCE,
-        meta_file=META,
-        logging_file=LOGGING,
-        workflow_type="inference",
-        dataset_dir=str(inputs),
-        output_dir=str(out),
-    )
-    workflow.initialize()
+    workflow = bundle_workflow(BUNDLE, INFERENCE, "inference", dataset_dir=str(inputs), output_dir=str(out))
     workflow.run()
     workflow.finalize()
     return inputs, out, good
@@ -131,14 +114,7 @@ def test_train_and_inference_workflows_have_the_required_properties(tiny_data: P
     train = train_workflow(tiny_data, tmp_path / "train")
     assert train.check_properties() == []
     assert train.max_epochs == 1
-    inference = ConfigWorkflow(
-        config_file=INFERENCE,
-        meta_file=META,
-        logging_file=LOGGING,
-        workflow_type="inference",
-        output_dir=str(tmp_path / "infer"),
-    )
-    inference.initialize()
+    inference = bundle_workflow(BUNDLE, INFERENCE, "inference", output_dir=str(tmp_path / "infer"))
     assert inference.check_properties() == []
     assert Path(inference.bundle_root) == BUNDLE
 
@@ -238,15 +214,9 @@ def test_inference_writes_heat_maps_in_the_original_geometry_and_reports_corrupt
 
 
 def test_evaluation_reports_auc_sensitivity_calibration_per_image_and_exam(tmp_path: Path) -> None:
-    workflow = ConfigWorkflow(
-        config_file=[TRAIN, str(CONFIGS / "evaluate.json")],
-        meta_file=META,
-        logging_file=LOGGING,
-        workflow_type="evaluation",
-        output_dir=str(tmp_path),
-        n_boot=100,
+    workflow = bundle_workflow(
+        BUNDLE, [TRAIN, str(CONFIGS / "evaluate.json")], "evaluation", output_dir=str(tmp_path), n_boot=100
     )
-    workflow.initialize()
     workflow.run()
     workflow.finalize()
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -267,75 +237,16 @@ def test_evaluation_reports_auc_sensitivity_calibration_per_image_and_exam(tmp_p
 
 
 def test_multi_process_training_on_gloo(tiny_data: Path, tmp_path: Path) -> None:
-    args = [f"--{k}={json.dumps(v) if isinstance(v, list) else v}" for k, v in TINY.items()]
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node=2",
-        "-m",
-        "monai.bundle",
-        "run",
-        "--config_file",
-        f"['{TRAIN}', '{CONFIGS / 'multi_gpu_train.json'}']",
-        "--meta_file",
-        META,
-        "--logging_file",
-        LOGGING,
-        "--datalist",
-        str(tiny_data),
-        "--output_dir",
-        str(tmp_path),
-        *args,
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
-    assert state["trainer"]["iteration"] == state["trainer"]["epoch_length"]  # one epoch
-    assert not any(k.startswith("module.") for k in state["network"])  # saved unwrapped from DDP
-    assert (tmp_path / "model.pt").is_file()
-    assert len(list(tmp_path.glob("events.out.tfevents.*"))) == 2  # rank 0 only: trainer + validation
+    check_multi_process_training_on_gloo(BUNDLE, tiny_data, tmp_path, TINY)
 
 
 def test_torchscript_export_gives_the_same_output(tmp_path: Path) -> None:
-    ts_path = tmp_path / "model.ts"
-    ckpt_export(
-        net_id="network_def",
-        filepath=str(ts_path),
-        ckpt_file=str(BUNDLE / "models" / "model.pt"),
-        meta_file=META,
-        config_file=INFERENCE,
-        bundle_root=str(BUNDLE),
-    )
-    scripted = torch.jit.load(str(ts_path))
-    parser = ConfigParser()
-    parser.read_config(INFERENCE)
-    net = parser.get_parsed_content("network_def")
-    net.load_state_dict(torch.load(BUNDLE / "models" / "model.pt", weights_only=True))
-    net.eval()
-    scripted.eval()
-    x = torch.rand(2, 1, 128, 96, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        assert torch.allclose(scripted(x), net(x), atol=1e-5)
+    check_torchscript_export(BUNDLE, tmp_path, (128, 96))
 
 
 def test_exam_report_runs_from_the_bundle_folder_on_the_sample(tmp_path: Path) -> None:
     """The combined config: segmentation and classification over the sample, one report per exam."""
-    command = [
-        sys.executable,
-        "-m",
-        "monai.bundle",
-        "run",
-        "--config_file",
-        "configs/exam_report.json",
-        "--output_dir",
-        str(tmp_path),
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "2"}
-    result = subprocess.run(command, cwd=BUNDLE, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    run_from_bundle_folder(BUNDLE, "configs/exam_report.json", tmp_path)
     index = json.loads((tmp_path / "exams" / "index.json").read_text())
     assert index["n_exams"] == 1 and index["failures"] == {"classification": [], "segmentation": []}
     folder = tmp_path / "exams" / index["exams"][0]["folder"]

@@ -8,18 +8,21 @@ use the bundle's shipped weights and sample.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pytest
 import torch
+from bundle_helpers import (
+    bundle_workflow,
+    check_multi_process_training_on_gloo,
+    check_torchscript_export,
+    inputs_with_corrupt_files,
+    run_from_bundle_folder,
+)
 from ignite.engine import Events
-from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigWorkflow, verify_metadata, verify_net_in_out
 from PIL import Image
 
 from monai_mammo.bundle import locate_bundle_root
@@ -29,7 +32,6 @@ REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "bundles" / "mammo_lesion_segmentation"
 CONFIGS = BUNDLE / "configs"
 META = str(CONFIGS / "metadata.json")
-LOGGING = str(CONFIGS / "logging.conf")
 SCHEMA = REPO / "bundles" / "schema" / "metadata_schema.json"
 TRAIN = str(CONFIGS / "train.json")
 SAMPLE_IMAGES = BUNDLE / "sample" / "images"
@@ -52,17 +54,9 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def train_workflow(datalist: Path, output_dir: Path, **override: object) -> ConfigWorkflow:
-    workflow = ConfigWorkflow(
-        config_file=TRAIN,
-        meta_file=META,
-        logging_file=LOGGING,
-        workflow_type="train",
-        datalist=str(datalist),
-        output_dir=str(output_dir),
-        **{**TINY, **override},
+    return bundle_workflow(
+        BUNDLE, TRAIN, "train", datalist=str(datalist), output_dir=str(output_dir), **{**TINY, **override}
     )
-    workflow.initialize()
-    return workflow
 
 
 @pytest.fixture(scope="module")
@@ -103,14 +97,9 @@ def test_train_and_inference_workflows_have_the_required_properties(tiny_data: P
     train = train_workflow(tiny_data, tmp_path / "train")
     assert train.check_properties() == []
     assert train.max_epochs == 1
-    inference = ConfigWorkflow(
-        config_file=str(CONFIGS / "inference.json"),
-        meta_file=META,
-        logging_file=LOGGING,
-        workflow_type="inference",
-        output_dir=str(tmp_path / "infer"),
+    inference = bundle_workflow(
+        BUNDLE, str(CONFIGS / "inference.json"), "inference", output_dir=str(tmp_path / "infer")
     )
-    inference.initialize()
     assert inference.check_properties() == []
     assert Path(inference.bundle_root) == BUNDLE
 
@@ -178,21 +167,11 @@ def _far_from_breast(image: np.ndarray, margin: int = 12) -> np.ndarray:
 
 def test_inference_writes_outputs_in_the_original_geometry_and_reports_corrupt_files(tmp_path: Path) -> None:
     inputs = tmp_path / "inputs"
-    shutil.copytree(SAMPLE_IMAGES, inputs)
-    good = sorted(inputs.glob("*.dcm"))
-    truncated = inputs / "truncated.dcm"
-    truncated.write_bytes(good[0].read_bytes()[:20000])
-    (inputs / "notes.dcm").write_text("not a mammogram")
+    good = inputs_with_corrupt_files(SAMPLE_IMAGES, inputs)
     out = tmp_path / "out"
-    workflow = ConfigWorkflow(
-        config_file=str(CONFIGS / "inference.json"),
-        meta_file=META,
-        logging_file=LOGGING,
-        workflow_type="inference",
-        dataset_dir=str(inputs),
-        output_dir=str(out),
+    workflow = bundle_workflow(
+        BUNDLE, str(CONFIGS / "inference.json"), "inference", dataset_dir=str(inputs), output_dir=str(out)
     )
-    workflow.initialize()
     workflow.run()
     workflow.finalize()
 
@@ -228,16 +207,14 @@ def test_inference_writes_outputs_in_the_original_geometry_and_reports_corrupt_f
 
 
 def test_evaluation_reports_dice_with_a_confidence_interval_and_froc(tiny_data: Path, tmp_path: Path) -> None:
-    workflow = ConfigWorkflow(
-        config_file=[TRAIN, str(CONFIGS / "evaluate.json")],
-        meta_file=META,
-        logging_file=LOGGING,
-        workflow_type="evaluation",
+    workflow = bundle_workflow(
+        BUNDLE,
+        [TRAIN, str(CONFIGS / "evaluate.json")],
+        "evaluation",
         datalist=str(tiny_data),
         output_dir=str(tmp_path),
         n_boot=200,
     )
-    workflow.initialize()
     workflow.run()
     workflow.finalize()
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -255,77 +232,16 @@ def test_evaluation_reports_dice_with_a_confidence_interval_and_froc(tiny_data: 
 
 
 def test_multi_process_training_on_gloo(tiny_data: Path, tmp_path: Path) -> None:
-    args = [f"--{k}={json.dumps(v) if isinstance(v, list) else v}" for k, v in TINY.items()]
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node=2",
-        "-m",
-        "monai.bundle",
-        "run",
-        "--config_file",
-        f"['{TRAIN}', '{CONFIGS / 'multi_gpu_train.json'}']",
-        "--meta_file",
-        META,
-        "--logging_file",
-        LOGGING,
-        "--datalist",
-        str(tiny_data),
-        "--output_dir",
-        str(tmp_path),
-        *args,
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
-    assert state["trainer"]["iteration"] == state["trainer"]["epoch_length"]  # one epoch
-    assert not any(k.startswith("module.") for k in state["network"])  # saved unwrapped from DDP
-    assert (tmp_path / "model.pt").is_file()
-    assert len(list(tmp_path.glob("events.out.tfevents.*"))) == 2  # rank 0 only: trainer + validation
+    check_multi_process_training_on_gloo(BUNDLE, tiny_data, tmp_path, TINY)
 
 
 def test_torchscript_export_gives_the_same_output(tmp_path: Path) -> None:
-    ts_path = tmp_path / "model.ts"
-    ckpt_export(
-        net_id="network_def",
-        filepath=str(ts_path),
-        ckpt_file=str(BUNDLE / "models" / "model.pt"),
-        meta_file=META,
-        config_file=str(CONFIGS / "inference.json"),
-        bundle_root=str(BUNDLE),
-    )
-    scripted = torch.jit.load(str(ts_path))
-    from monai.bundle import ConfigParser
-
-    parser = ConfigParser()
-    parser.read_config(str(CONFIGS / "inference.json"))
-    net = parser.get_parsed_content("network_def")
-    net.load_state_dict(torch.load(BUNDLE / "models" / "model.pt", weights_only=True))
-    net.eval()
-    scripted.eval()
-    x = torch.rand(2, 1, 96, 64, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        assert torch.allclose(scripted(x), net(x), atol=1e-5)
+    check_torchscript_export(BUNDLE, tmp_path, (96, 64))
 
 
 def test_main_command_runs_from_the_bundle_folder(tmp_path: Path) -> None:
     """The README's main command, with the output sent to a temporary folder."""
-    command = [
-        sys.executable,
-        "-m",
-        "monai.bundle",
-        "run",
-        "--config_file",
-        "configs/inference.json",
-        "--output_dir",
-        str(tmp_path),
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "2"}
-    result = subprocess.run(command, cwd=BUNDLE, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    run_from_bundle_folder(BUNDLE, "configs/inference.json", tmp_path)
     names = sorted(p.stem for p in SAMPLE_IMAGES.glob("*.dcm"))
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == names
     assert json.loads((tmp_path / "failures.json").read_text())["n_failed"] == 0

@@ -1,0 +1,131 @@
+"""What the tests of both bundles run the same way: a ConfigWorkflow of a bundle, inputs with corrupt files, a
+run from the bundle folder, multi-process training on gloo and the TorchScript export check."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from monai.bundle import ConfigParser, ConfigWorkflow, ckpt_export
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def meta_file(bundle: Path) -> str:
+    return str(bundle / "configs" / "metadata.json")
+
+
+def logging_file(bundle: Path) -> str:
+    return str(bundle / "configs" / "logging.conf")
+
+
+def bundle_workflow(
+    bundle: Path, config_file: str | list[str], workflow_type: str, **override: object
+) -> ConfigWorkflow:
+    """An initialised ConfigWorkflow of ``bundle`` with its metadata and logging config."""
+    flow = ConfigWorkflow(
+        config_file=config_file,
+        meta_file=meta_file(bundle),
+        logging_file=logging_file(bundle),
+        workflow_type=workflow_type,
+        **override,
+    )
+    flow.initialize()
+    return flow
+
+
+def inputs_with_corrupt_files(sample_images: Path, inputs: Path) -> list[Path]:
+    """Copy the sample images into ``inputs``, add a truncated DICOM and a text file named .dcm.
+
+    Returns:
+        The good DICOMs, sorted.
+    """
+    shutil.copytree(sample_images, inputs, dirs_exist_ok=True)
+    good = sorted(inputs.glob("*.dcm"))
+    (inputs / "truncated.dcm").write_bytes(good[0].read_bytes()[:20000])
+    (inputs / "notes.dcm").write_text("not a mammogram")
+    return good
+
+
+def run_from_bundle_folder(bundle: Path, config_file: str, output_dir: Path) -> None:
+    """``python -m monai.bundle run --config_file <config_file>`` in the bundle folder; it must succeed."""
+    command = [
+        sys.executable,
+        "-m",
+        "monai.bundle",
+        "run",
+        "--config_file",
+        config_file,
+        "--output_dir",
+        str(output_dir),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    result = subprocess.run(command, cwd=bundle, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def check_multi_process_training_on_gloo(
+    bundle: Path, datalist: Path, output_dir: Path, overrides: Mapping[str, object]
+) -> None:
+    """Train one epoch in two processes on gloo (``train.json`` + ``multi_gpu_train.json``); check the run."""
+    configs = bundle / "configs"
+    args = [f"--{k}={json.dumps(v) if isinstance(v, list) else v}" for k, v in overrides.items()]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "monai.bundle",
+        "run",
+        "--config_file",
+        f"['{configs / 'train.json'}', '{configs / 'multi_gpu_train.json'}']",
+        "--meta_file",
+        meta_file(bundle),
+        "--logging_file",
+        logging_file(bundle),
+        "--datalist",
+        str(datalist),
+        "--output_dir",
+        str(output_dir),
+        *args,
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    state = torch.load(output_dir / "checkpoint.pt", weights_only=True)
+    assert state["trainer"]["iteration"] == state["trainer"]["epoch_length"]  # one epoch
+    assert not any(k.startswith("module.") for k in state["network"])  # saved unwrapped from DDP
+    assert (output_dir / "model.pt").is_file()
+    assert len(list(output_dir.glob("events.out.tfevents.*"))) == 2  # rank 0 only: trainer + validation
+
+
+def check_torchscript_export(bundle: Path, tmp_path: Path, input_shape: tuple[int, int]) -> None:
+    """Export ``models/model.pt`` with ``ckpt_export``: the TorchScript net gives the eager net's output."""
+    inference = str(bundle / "configs" / "inference.json")
+    ts_path = tmp_path / "model.ts"
+    ckpt_export(
+        net_id="network_def",
+        filepath=str(ts_path),
+        ckpt_file=str(bundle / "models" / "model.pt"),
+        meta_file=meta_file(bundle),
+        config_file=inference,
+        bundle_root=str(bundle),
+    )
+    scripted = torch.jit.load(str(ts_path))
+    parser = ConfigParser()
+    parser.read_config(inference)
+    net = parser.get_parsed_content("network_def")
+    net.load_state_dict(torch.load(bundle / "models" / "model.pt", weights_only=True))
+    net.eval()
+    scripted.eval()
+    x = torch.rand(2, 1, *input_shape, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(scripted(x), net(x), atol=1e-5)
