@@ -41,6 +41,7 @@ __all__ = [
     "MammoSegmentationTrain",
     "NoLabelsError",
     "mask_has_lesion",
+    "read_mask",
 ]
 
 logger = logging.getLogger(__name__)
@@ -61,10 +62,14 @@ FINAL = "final"
 """The label tag MONAI Label trains on."""
 
 
+def read_mask(path: str | os.PathLike[str]) -> torch.Tensor:
+    """A saved label file (PNG, TIFF, NIfTI, DICOM) as a tensor."""
+    return torch.as_tensor(LoadImage(reader=MammoAutoReader(), image_only=True)(str(path)))
+
+
 def mask_has_lesion(path: str | os.PathLike[str]) -> bool:
-    """Whether the label file (PNG, TIFF, NIfTI, DICOM) has a non-zero pixel."""
-    mask = LoadImage(reader=MammoAutoReader(), image_only=True)(str(path))
-    return bool(torch.count_nonzero(torch.as_tensor(mask)) > 0)
+    """Whether the label file has a non-zero pixel."""
+    return bool(torch.count_nonzero(read_mask(path)) > 0)
 
 
 class NoLabelsError(ValueError):
@@ -209,8 +214,7 @@ class MammoClassificationTrain(MammoBundleTrain):
         """
         value = info.get("class")
         if value is None:
-            mask = LoadImage(reader=MammoAutoReader(), image_only=True)(label_path)
-            value = int(torch.as_tensor(mask).max().item())
+            value = int(read_mask(label_path).max().item())
         name = str(value).strip().lower()
         if name in self.class_names:
             return self.class_names.index(name)
