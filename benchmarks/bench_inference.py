@@ -1,7 +1,10 @@
 """Breast-aware vs plain MONAI sliding-window inference over one full-field mammogram, side by side.
 
-Same image, same network (a MONAI UNet 16..256, 2D, 1 -> 1 channel, random weights from a fixed seed), same
-window grid (roi 512, overlap 0.25); the outputs inside the breast must agree (max abs diff is asserted).
+Same image, same network, same window grid; the outputs inside the breast must agree (max abs diff is
+asserted). By default the network and grid are the lesion-segmentation bundle's own inference settings: its
+UNet 8..64 with the shipped weights (``bundles/mammo_lesion_segmentation/models/model.pt``), roi 256,
+overlap 0.25, 4 windows per call; ``--network unet16-256 --roi 512`` runs a larger MONAI UNet 16..256
+(random weights from a fixed seed) on larger windows.
 Reported: windows run, time (median of ``--repeats`` alternating runs) and peak memory:
 
 - CPU: peak resident memory (VmHWM) of a separate worker process per method, reset just before the inference
@@ -43,6 +46,11 @@ from monai_mammo.inferers import BatchBreastMask, BreastSlidingWindowInferer  # 
 
 SHAPE = (4096, 3328)
 DEFAULT_DICOM = ROOT.parent / "shared" / "data" / "cbis_ddsm" / "dicom" / "1-131.dcm"
+SEG_BUNDLE = ROOT / "bundles" / "mammo_lesion_segmentation"
+NETWORKS = {
+    "bundle": "the segmentation bundle's UNet 8..64 (batch norm), shipped weights",
+    "unet16-256": "MONAI UNet 16..256 (num_res_units=2), random weights",
+}
 
 
 def _fit_breast_fraction(image: np.ndarray, fraction: float) -> np.ndarray:
@@ -85,9 +93,19 @@ def synthetic(fraction: float, seed: int = 0) -> np.ndarray:
     return np.where(inside, 0.5 + 0.15 * texture, 0.01).clip(0, 1).astype(np.float32)
 
 
-def make_net(seed: int = 0) -> torch.nn.Module:
+def make_net(name: str, seed: int = 0) -> torch.nn.Module:
+    """The benchmarked network, in eval mode (see :data:`NETWORKS`)."""
     torch.manual_seed(seed)
-    net = UNet(2, 1, 1, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2), num_res_units=2)
+    if name == "unet16-256":
+        return UNet(2, 1, 1, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2), num_res_units=2).eval()
+    from monai.bundle import ConfigParser
+
+    parser = ConfigParser()
+    parser.read_config(str(SEG_BUNDLE / "configs" / "inference.json"))
+    net = parser.get_parsed_content("network_def")
+    weights = SEG_BUNDLE / "models" / "model.pt"
+    if weights.is_file():
+        net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     return net.eval()
 
 
@@ -129,7 +147,7 @@ def worker(args: argparse.Namespace) -> None:
     """One method, one run, in a fresh process: peak resident memory of the inference."""
     stored = np.load(args.image, allow_pickle=False)["image"]
     image = torch.from_numpy(stored.astype(np.float32) / 65535.0)[None, None]
-    net = make_net()
+    net = make_net(args.network)
     inferer = make_inferers(args)[args.worker]
     with torch.inference_mode():
         net(image[..., : args.roi, : args.roi])  # warm-up: allocator and kernels
@@ -178,6 +196,8 @@ def run_workers(args: argparse.Namespace, image_path: str) -> dict[str, list[dic
                 args.mode,
                 "--threads",
                 str(args.threads),
+                "--network",
+                args.network,
             ]
             proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
             result[name].append(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -199,7 +219,8 @@ def main() -> None:
     parser.add_argument("--breast-fraction", type=float, default=0.45)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--roi", type=int, default=512)
+    parser.add_argument("--network", choices=sorted(NETWORKS), default="bundle")
+    parser.add_argument("--roi", type=int, default=256)
     parser.add_argument("--overlap", type=float, default=0.25)
     parser.add_argument("--sw-batch-size", type=int, default=4)
     parser.add_argument("--mode", default="constant", choices=["constant", "gaussian"])
@@ -231,7 +252,7 @@ def main() -> None:
 
     device = torch.device(args.device)
     image = torch.from_numpy(image_u16.astype(np.float32) / 65535.0)[None, None].to(device)
-    net = make_net().to(device)
+    net = make_net(args.network).to(device)
     counter = Counter(net)
     inferers = make_inferers(args)
     mask = BatchBreastMask()(image)
@@ -239,7 +260,7 @@ def main() -> None:
 
     print(f"image: {source}, {tuple(image.shape[2:])}, breast {breast_fraction:.1%} of the frame")
     print(
-        f"network: MONAI UNet 16..256 (num_res_units=2), roi {args.roi}, overlap {args.overlap}, "
+        f"network: {NETWORKS[args.network]}, roi {args.roi}, overlap {args.overlap}, "
         f"sw_batch_size {args.sw_batch_size}, mode {args.mode}, device {device}, "
         f"torch threads {torch.get_num_threads()}"
     )

@@ -5,10 +5,15 @@ network on every window of the image; :func:`breast_sliding_window_inference` bu
 MONAI's own helpers, keeps per image only the windows that contain at least ``min_overlap_pixels`` breast
 pixels, and blends them exactly as MONAI does. Every window that covers a breast pixel is kept (with
 ``min_overlap_pixels=1``), so inside the breast the result is the same, to float tolerance, as MONAI's.
+
+Memory: with equal window weights (``"constant"`` blending) the count map holds window counts in the smallest
+integer type that fits them (``uint8`` for usual overlaps) instead of MONAI's ``float32``, and the output is
+normalised and masked in blocks of rows, so no full-size temporary sits beside the output.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,6 +40,7 @@ tqdm, _ = optional_import("tqdm", name="tqdm")
 __all__ = ["breast_sliding_window_inference", "select_breast_windows"]
 
 _NEAREST_MODE = "nearest-exact"  # the mode MONAI uses to resize the importance map for zoomed outputs
+_BLOCK_ELEMENTS = 1 << 20  # pixels per block when the output is normalised and filled
 
 
 def _as_batch_mask(breast_mask: Any, inputs: torch.Tensor) -> torch.Tensor:
@@ -99,6 +105,22 @@ def select_breast_windows(
     # reductions over views (no copies of the windows); one device->host copy below, not one per window
     counts = torch.stack([breast_mask[(slice(None), *s)].sum(dim=dims) for s in slices], dim=1)
     return (counts >= min_overlap_pixels).cpu().numpy()
+
+
+def _window_count_dtype(roi_size: Sequence[int], scan_interval: Sequence[int]) -> torch.dtype:
+    """The smallest integer type that holds how many windows of the grid can cover one pixel.
+
+    Along each dimension at most ``ceil(roi / interval)`` windows of the regular grid overlap, plus the last
+    window, which :func:`monai.data.utils.dense_patch_slices` shifts back to end at the image's edge; the
+    product over dimensions bounds the count.
+    """
+    bound = 1
+    for roi, interval in zip(roi_size, scan_interval):
+        bound *= -(-int(roi) // max(int(interval), 1)) + 1
+    for dtype in (torch.uint8, torch.int16):
+        if bound <= torch.iinfo(dtype).max:
+            return dtype
+    return torch.int32
 
 
 def _outside_values(cval_outside: float | Sequence[float], channels: int) -> list[float]:
@@ -286,6 +308,10 @@ def breast_sliding_window_inference(
     importance_map_ = convert_data_type(importance_map_, torch.Tensor, device=sw_device, dtype=compute_dtype)[
         0
     ]
+    # equal weights ("constant" blending): the count map holds window counts, exact in a small integer type
+    count_dtype = (
+        _window_count_dtype(roi_size, scan_interval) if bool((importance_map_ == 1).all()) else compute_dtype
+    )
 
     output_image_list: list[torch.Tensor] = []
     count_map_list: list[torch.Tensor] = []
@@ -321,11 +347,9 @@ def breast_sliding_window_inference(
                 )
                 output_image_list.append(torch.zeros(output_shape, dtype=compute_dtype, device=device))
                 # one count map per image: each image has its own set of windows
-                count_map = torch.zeros(
-                    [batch_size, 1, *output_shape[2:]], dtype=compute_dtype, device=device
-                )
+                count_map = torch.zeros([batch_size, 1, *output_shape[2:]], dtype=count_dtype, device=device)
                 if not probe_only:
-                    w_t_ = w_t.to(device)
+                    w_t_ = 1 if count_dtype != compute_dtype else w_t.to(device)
                     for b, w in kept:
                         __s = slices[w]
                         if z_scale is not None:
@@ -341,27 +365,35 @@ def breast_sliding_window_inference(
             seg *= w_t  # in place, as MONAI does: no second copy of the predictions
             _compute_coords(unravel_slice, z_scale, output_image_list[ss], seg.to(device))
 
+    min_count = 1 if count_dtype != compute_dtype else torch.finfo(compute_dtype).tiny
     for ss, output_i in enumerate(output_image_list):
         count_map = count_map_list[ss]
         spatial_out = tuple(output_i.shape[2:])
-        # pixels to set to cval_outside: outside the breast, and/or covered by no kept window
-        if restrict_to_mask:
-            fill = mask[:, None]
-            if (
-                fill.shape[2:] != spatial_out
-            ):  # outputs of another resolution: resize the mask like MONAI's weights
-                fill = F.interpolate(fill.to(torch.uint8), spatial_out, mode=_NEAREST_MODE) != 0
-            fill = ~fill.to(device)
-            if min_overlap_pixels > 1 or probe_only:
-                fill |= count_map == 0
-        else:
-            fill = count_map == 0
-        # uncovered pixels hold 0 / tiny = 0; covered pixels are divided by exactly MONAI's count
-        count_map.clamp_(min=torch.finfo(compute_dtype).tiny)
-        output_i /= count_map
+        inside = mask[:, None]
+        if restrict_to_mask and inside.shape[2:] != spatial_out:
+            # outputs of another resolution: resize the mask like MONAI's weights
+            inside = F.interpolate(inside.to(torch.uint8), spatial_out, mode=_NEAREST_MODE) != 0
+        values = _outside_values(cval_outside, output_i.shape[1])
+        # normalise and fill in blocks of rows: no full-size temporary (a float copy of an integer count map,
+        # the fill mask) next to the output
+        step = max(1, _BLOCK_ELEMENTS // max(1, math.prod(spatial_out[1:]) * batch_size))
+        for first in range(0, spatial_out[0], step):
+            rows = (slice(None), slice(None), slice(first, first + step))
+            counts = count_map[rows]
+            # pixels to set to cval_outside: outside the breast, and/or covered by no kept window
+            if restrict_to_mask:
+                fill = ~inside[rows].to(device)
+                if min_overlap_pixels > 1 or probe_only:
+                    fill |= counts == 0
+            else:
+                fill = counts == 0
+            # uncovered pixels hold 0 / tiny = 0 (0 / 1 for integer counts); covered pixels are divided by
+            # exactly MONAI's count (sums of ones are exact integers in MONAI's float count map too)
+            block = output_i[rows]
+            block /= counts.clamp(min=min_count)
+            for c, value in enumerate(values):
+                block[:, c : c + 1].masked_fill_(fill, value)
         del count_map
-        for c, value in enumerate(_outside_values(cval_outside, output_i.shape[1])):
-            output_i[:, c : c + 1].masked_fill_(fill, value)
     count_map_list.clear()
 
     if any(pad_size):  # remove the padding, as MONAI does

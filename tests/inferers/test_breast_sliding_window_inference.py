@@ -105,6 +105,32 @@ def test_fewer_calls_counted_exactly():
     )
 
 
+@pytest.mark.parametrize("roi, interval", [((64, 64), (48, 48)), ((10, 7), (1, 1)), ((9, 9, 9), (1, 1, 1))])
+def test_window_count_dtype_bounds_the_real_counts(roi, interval):
+    """The integer type of the constant-mode count map holds the largest count the grid can give."""
+    from monai.data.utils import dense_patch_slices
+
+    from monai_mammo.inferers.sliding_window import _window_count_dtype
+
+    image = tuple(3 * r + 5 for r in roi)  # the last window is shifted back: one more overlap
+    counts = np.zeros(image, dtype=np.int64)
+    for s in dense_patch_slices(image, roi, interval, return_slice=True):
+        counts[s] += 1
+    dtype = _window_count_dtype(roi, interval)
+    assert counts.max() <= torch.iinfo(dtype).max
+    assert dtype == (torch.uint8 if len(roi) == 2 else torch.int16)
+
+
+def test_constant_mode_with_very_high_overlap_equals_monai():
+    """Up to 144 windows over one pixel, counted in uint8: the same result as MONAI's float count map."""
+    inputs = torch.rand(1, 1, 40, 40)
+    mask = torch.ones(1, 1, 40, 40)
+    with torch.inference_mode():
+        ref = sliding_window_inference(inputs, (12, 12), 64, tiny_unet(), 0.95, "constant")
+        out = breast_sliding_window_inference(inputs, mask, (12, 12), 64, tiny_unet(), 0.95, "constant")
+    torch.testing.assert_close(out, ref, atol=ATOL, rtol=0)
+
+
 def test_empty_mask_calls_predictor_once_and_fills():
     inputs = torch.rand(2, 1, 100, 90)
     counter = CountingPredictor(tiny_unet(out_channels=2))
