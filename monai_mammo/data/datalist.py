@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -308,6 +309,33 @@ def _relative(path: str, base: Path) -> str:
         return Path(os.path.relpath(path, base)).as_posix()
     except ValueError:  # another drive (Windows): keep the absolute path
         return Path(path).as_posix()
+
+
+_TEMPORARY_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # what atomic_write_bytes's mkstemp names
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that :func:`atomic_write_bytes` left in ``folder`` when its job was killed.
+
+    A job killed (``kill -9``) while it wrote a file leaves a hidden ``.<name>.<random>.tmp`` beside the
+    complete named files. Call this when no other job writes into ``folder`` (e.g. when a training run
+    resumes): only names of exactly that pattern are deleted.
+
+    Args:
+        folder: the folder to clean; a missing folder is nothing to clean.
+
+    Returns:
+        The files deleted.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for entry in folder.iterdir():
+        if entry.is_file() and _TEMPORARY_NAME.match(entry.name):
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

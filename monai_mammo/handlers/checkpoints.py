@@ -35,7 +35,7 @@ from monai.handlers import CheckpointLoader
 from monai.transforms import Randomizable, Transform
 from monai.utils import IgniteInfo, min_version, optional_import
 
-from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.data.datalist import atomic_write_bytes, remove_stale_temporaries
 
 Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
 
@@ -296,6 +296,8 @@ class ResumeCheckpoint:
                     f"cannot resume: no checkpoint at {self.path} (train without resume first, or set the "
                     "checkpoint folder)."
                 )
+            for stale in remove_stale_temporaries(self.path.parent):  # left by a killed run
+                self.logger.info(f"removed {stale}, a file the interrupted run had not finished writing")
             loader = CheckpointLoader(
                 load_path=str(self.path),
                 load_dict={self.engine_key: engine, **self.save_dict},

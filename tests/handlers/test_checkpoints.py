@@ -52,6 +52,22 @@ def test_resume_continues_after_the_last_saved_epoch(tmp_path: Path) -> None:
     assert not torch.equal(model2.weight, weights_after_2)  # it went on training from the saved weights
 
 
+def test_resume_removes_what_a_killed_run_left_half_written(tmp_path: Path) -> None:
+    model = torch.nn.Linear(3, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    trainer = make_trainer(model, optimizer, [])
+    ResumeCheckpoint(tmp_path, {"network": model}).attach(trainer)
+    trainer.run(DATA, max_epochs=1)
+    stale = [tmp_path / ".checkpoint.pt.k2x_9a0q.tmp", tmp_path / ".model.pt.abcdefgh.tmp"]
+    kept = [tmp_path / "notes.tmp", tmp_path / ".checkpoint.pt.tmp", tmp_path / "checkpoint.pt"]
+    for path in stale + kept[:2]:
+        path.write_bytes(b"half a file")
+    resumed = make_trainer(model, optimizer, [])
+    ResumeCheckpoint(tmp_path, {"network": model}, resume=True).attach(resumed)
+    assert not any(p.exists() for p in stale)
+    assert all(p.exists() for p in kept)  # only the names atomic_write_bytes gives are deleted
+
+
 def test_save_interval_and_the_last_epoch(tmp_path: Path) -> None:
     model = torch.nn.Linear(3, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
