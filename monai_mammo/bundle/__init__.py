@@ -9,7 +9,8 @@
 - :mod:`.exam_report`: :class:`ExamReport`, one report folder per exam from a classification and a
   segmentation run;
 - :mod:`.readers`: :class:`MammoAutoReader`, the package reader that fits each file's suffix;
-- :mod:`.failures`: :class:`FailureSkippingDataLoader`, which records and skips unreadable inputs.
+- :mod:`.failures`: :class:`FailureSkippingDataLoader` and :class:`FailureSkippingCacheDataset`, which record
+  and skip unreadable inputs.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from monai_mammo.bundle.classification_outputs import (
     write_classification_outputs,
 )
 from monai_mammo.bundle.exam_report import ExamReport, exam_folder_name
-from monai_mammo.bundle.failures import FailureSkippingDataLoader, ItemFailure, SkipFailedItems, root_cause
+from monai_mammo.bundle.failures import (
+    FailureSkippingCacheDataset,
+    FailureSkippingDataLoader,
+    ItemFailure,
+    SkipFailedItems,
+    root_cause,
+)
 from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.bundle.outputs import (
     WrittenOutputs,
@@ -38,6 +45,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "ClassificationOutputs",
     "ExamReport",
+    "FailureSkippingCacheDataset",
     "FailureSkippingDataLoader",
     "ItemFailure",
     "MammoAutoReader",

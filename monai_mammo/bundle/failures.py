@@ -7,7 +7,10 @@ A folder of mammograms with one corrupt file should be processed to the end. MON
   becomes an :class:`ItemFailure` record (file, error type, message) instead of an exception;
 - :class:`FailureSkippingDataLoader` is a data loader over such a dataset that yields only the good batches,
   collects the failures (from worker processes too, since they travel with the batches), logs each one and
-  writes them to a JSON report, atomically, at the end of every pass.
+  writes them to a JSON report, atomically, at the end of every pass;
+- :class:`FailureSkippingCacheDataset`, for training: a :class:`monai.data.CacheDataset` that drops the
+  items whose files cannot be read while it fills its cache, reports them, and refuses a datalist that is
+  mostly unreadable.
 
 The loader has no length (the number of good items is only known at the end), which Ignite and MONAI's
 engines accept: the epoch ends when the loader is exhausted.
@@ -23,13 +26,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from monai.data import DataLoader, list_data_collate
+from monai.data import CacheDataset, DataLoader, list_data_collate
 from torch.utils.data import Dataset as TorchDataset
 
 from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.data.errors import MammoReadError
 
-__all__ = ["FailureSkippingDataLoader", "ItemFailure", "SkipFailedItems", "root_cause"]
+__all__ = [
+    "FailureSkippingCacheDataset",
+    "FailureSkippingDataLoader",
+    "ItemFailure",
+    "SkipFailedItems",
+    "root_cause",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +84,32 @@ def root_cause(error: BaseException) -> BaseException:
     return last
 
 
+def _as_keys(keys: Sequence[Hashable] | Hashable) -> list[Hashable]:
+    return [keys] if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence) else list(keys)
+
+
+def item_source(raw: Any, keys: Sequence[Hashable], index: int) -> str:
+    """The file name(s) of a datalist item: the values of ``keys``, ``";"``-joined (else ``item <index>``)."""
+    if isinstance(raw, dict):
+        values = [raw[k] for k in keys if k in raw]
+        return ";".join(str(v) for v in values) if values else f"item {index}"
+    return str(raw) if isinstance(raw, (str, os.PathLike)) else f"item {index}"
+
+
+def _report(n_items: int, failures: Sequence[ItemFailure]) -> dict[str, Any]:
+    return {"n_items": n_items, "n_failed": len(failures), "failures": [asdict(f) for f in failures]}
+
+
+def _write_report(path: Path | None, n_items: int, failures: Sequence[ItemFailure]) -> Path | None:
+    if path is None:
+        return None
+    text = json.dumps(_report(n_items, failures), indent=2)
+    written = atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+    if failures:
+        logger.warning("%d of %d item(s) failed; see %s", len(failures), n_items, written)
+    return written
+
+
 class SkipFailedItems(TorchDataset):
     """A dataset wrapper that returns an :class:`ItemFailure` instead of raising for a bad item.
 
@@ -98,7 +133,7 @@ class SkipFailedItems(TorchDataset):
         catch: tuple[type[BaseException], ...] = (Exception,),
     ) -> None:
         self.dataset = dataset
-        self.keys = [keys] if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence) else list(keys)
+        self.keys = _as_keys(keys)
         self.catch = tuple(catch)
 
     def __len__(self) -> int:
@@ -111,10 +146,7 @@ class SkipFailedItems(TorchDataset):
             raw = data[index] if data is not None else None
         except Exception:  # an exotic dataset: the index alone identifies the item
             raw = None
-        if isinstance(raw, dict):
-            values = [raw[k] for k in self.keys if k in raw]
-            return ";".join(str(v) for v in values) if values else f"item {index}"
-        return str(raw) if isinstance(raw, (str, os.PathLike)) else f"item {index}"
+        return item_source(raw, self.keys, index)
 
     def __getitem__(self, index: int) -> Any:
         try:
@@ -196,11 +228,7 @@ class FailureSkippingDataLoader:
 
     def report(self) -> dict[str, Any]:
         """The report of the last pass: counts and one record per failed item."""
-        return {
-            "n_items": len(self.dataset),
-            "n_failed": len(self.failures),
-            "failures": [asdict(f) for f in self.failures],
-        }
+        return _report(len(self.dataset), self.failures)
 
     def write_report(self) -> Path | None:
         """Write :meth:`report` to ``report_path`` atomically (nothing when no path was given).
@@ -208,10 +236,101 @@ class FailureSkippingDataLoader:
         Returns:
             The path written, or ``None``.
         """
-        if self.report_path is None:
-            return None
-        text = json.dumps(self.report(), indent=2)
-        path = atomic_write_bytes(self.report_path, (text + "\n").encode("utf-8"))
-        if self.failures:
-            logger.warning("%d of %d item(s) failed; see %s", len(self.failures), len(self.dataset), path)
-        return path
+        return _write_report(self.report_path, len(self.dataset), self.failures)
+
+
+class FailureSkippingCacheDataset(CacheDataset):
+    """A MONAI ``CacheDataset`` that leaves out the items whose files cannot be read, and lists them.
+
+    While the cache is filled, an item whose deterministic transforms fail because of its file (the root
+    error is one of ``skip``: by default a :class:`monai_mammo.data.MammoReadError` -- truncated, blank,
+    unsupported, a mask of the wrong size... -- or an ``OSError`` such as a missing file) is logged, recorded
+    as an :class:`ItemFailure` and dropped: :attr:`data` and the length are those of the good items, so a
+    sampler built from ``dataset.data`` afterwards lines up with them. Any other error (a wrong transform
+    argument, a bug) stops the run as in MONAI. The failures are written to ``report_path`` (JSON, atomically;
+    an empty list when every item loaded). A datalist where more than ``max_failed_fraction`` of the items
+    fail is refused (:class:`RuntimeError` naming the first failures): that is a wrong path or a wrong
+    reader, not a few bad films.
+
+    Every item must be cached (``cache_rate=1.0``, ``cache_num`` at least the length, no ``runtime_cache``,
+    no ``hash_as_key``), so that every file is checked before the first epoch.
+
+    Args:
+        data: the datalist.
+        transform: the preprocessing (a ``Compose``; its deterministic part runs while caching).
+        keys: the keys naming each item's files, for the report.
+        report_path: where to write the JSON report (``None``: do not write one).
+        max_failed_fraction: the largest fraction of failed items accepted, in ``[0, 1]``.
+        skip: the root error types that drop an item.
+        kwargs: further arguments of :class:`monai.data.CacheDataset` (``num_workers``, ``progress``, ...).
+
+    Raises:
+        ValueError: for settings that leave items uncached, or ``max_failed_fraction`` outside ``[0, 1]``.
+        RuntimeError: when more than ``max_failed_fraction`` of the items fail.
+
+    Example:
+        .. code-block:: python
+
+            ds = FailureSkippingCacheDataset(datalist, preprocessing, keys=("image", "label"),
+                                             report_path="runs/train/training_failures.json")
+            weights = [3.0 if d["lesion"] else 1.0 for d in ds.data]  # the good items only
+    """
+
+    def __init__(
+        self,
+        data: Sequence[Any],
+        transform: Any,
+        keys: Sequence[Hashable] | Hashable = ("image", "label"),
+        report_path: str | os.PathLike[str] | None = None,
+        max_failed_fraction: float = 0.5,
+        skip: tuple[type[BaseException], ...] = (MammoReadError, OSError),
+        **kwargs: Any,
+    ) -> None:
+        if not 0.0 <= float(max_failed_fraction) <= 1.0:
+            raise ValueError(f"max_failed_fraction must be in [0, 1], got {max_failed_fraction}.")
+        if kwargs.get("runtime_cache") or kwargs.get("hash_as_key"):
+            raise ValueError(
+                "FailureSkippingCacheDataset checks every item while it fills its cache: "
+                "runtime_cache and hash_as_key are not supported."
+            )
+        self.keys = _as_keys(keys)
+        self.report_path = Path(report_path) if report_path is not None else None
+        self.max_failed_fraction = float(max_failed_fraction)
+        self.skip = tuple(skip)
+        self.failures: list[ItemFailure] = []
+        super().__init__(data, transform, **kwargs)
+
+    def _load_cache_item(self, idx: int) -> Any:
+        try:
+            return super()._load_cache_item(idx)
+        except Exception as e:
+            cause = root_cause(e)
+            if not isinstance(cause, self.skip):
+                raise
+            source = item_source(self.data[idx], self.keys, idx)
+            return ItemFailure(index=int(idx), source=source, error=type(cause).__name__, message=str(cause))
+
+    def set_data(self, data: Sequence[Any]) -> None:
+        """Cache ``data``, then drop and report the items that failed (see the class)."""
+        n_items = len(data)
+        if min(int(self.set_num), int(n_items * self.set_rate), n_items) < n_items:
+            raise ValueError(
+                f"FailureSkippingCacheDataset must cache every item to check it: cache_rate={self.set_rate}, "
+                f"cache_num={self.set_num} leave some of the {n_items} items uncached; use cache_rate=1.0."
+            )
+        super().set_data(data)
+        self.failures = [c for c in self._cache if isinstance(c, ItemFailure)]
+        for failure in self.failures:
+            logger.warning("left out %s (%s): %s", failure.source, failure.error, failure.message)
+        good = [i for i, c in enumerate(self._cache) if not isinstance(c, ItemFailure)]
+        self.data = [data[i] for i in good]
+        self._cache = [self._cache[i] for i in good]
+        self.cache_num = len(self._cache)
+        _write_report(self.report_path, n_items, self.failures)
+        if n_items and len(self.failures) > self.max_failed_fraction * n_items:
+            first = "; ".join(f"{f.source}: {f.error}: {f.message}" for f in self.failures[:3])
+            raise RuntimeError(
+                f"{len(self.failures)} of {n_items} items could not be read (more than "
+                f"max_failed_fraction={self.max_failed_fraction}); check the datalist's paths and the "
+                f"reader. First: {first}"
+            )

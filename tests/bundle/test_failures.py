@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 from monai.data import Dataset
-from monai.transforms import LoadImaged
+from monai.transforms import Compose, Lambda, LoadImaged
 
 from monai_mammo.bundle import (
+    FailureSkippingCacheDataset,
     FailureSkippingDataLoader,
     ItemFailure,
     MammoAutoReader,
@@ -95,3 +96,44 @@ def test_loader_report_is_written_with_no_failure(folder: list[dict[str, str]], 
 def test_loader_refuses_sampler_with_shuffle(folder: list[dict[str, str]]) -> None:
     with pytest.raises(ValueError, match="sampler"):
         FailureSkippingDataLoader(Dataset(folder, load()), sampler=[0, 1], shuffle=True)
+
+
+def test_cache_dataset_leaves_out_the_bad_films_and_reports_them(
+    folder: list[dict[str, str]], tmp_path: Path
+) -> None:
+    report = tmp_path / "out" / "training_failures.json"
+    dataset = FailureSkippingCacheDataset(folder, Compose([load()]), keys="image", report_path=report)
+    assert len(dataset) == 2
+    assert [d["image"] for d in dataset.data] == [folder[0]["image"], folder[2]["image"]]
+    assert tuple(dataset[1]["image"].shape) == (1, 64, 64)
+    written = json.loads(report.read_text())
+    assert (written["n_items"], written["n_failed"]) == (4, 2)
+    assert [(f["index"], f["error"]) for f in written["failures"]] == [
+        (1, "NotDicomError"),
+        (3, "TruncatedFileError"),
+    ]
+    assert all(f["message"].startswith(f["source"]) for f in written["failures"])
+
+
+def test_cache_dataset_refuses_a_mostly_unreadable_datalist(folder: list[dict[str, str]]) -> None:
+    with pytest.raises(RuntimeError, match="2 of 4 items could not be read.*notes.dcm"):
+        FailureSkippingCacheDataset(folder, Compose([load()]), keys="image", max_failed_fraction=0.25)
+
+
+def test_cache_dataset_stops_on_errors_that_are_not_about_a_file(folder: list[dict[str, str]]) -> None:
+    def broken(item: dict) -> dict:
+        raise ZeroDivisionError("a bug in a transform")
+
+    with pytest.raises(RuntimeError) as info:
+        FailureSkippingCacheDataset(folder[:1], Compose([load(), Lambda(broken)]), keys="image")
+    assert isinstance(root_cause(info.value), ZeroDivisionError)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"cache_rate": 0.5}, {"cache_num": 1}, {"runtime_cache": True}, {"max_failed_fraction": 2.0}]
+)
+def test_cache_dataset_settings_that_would_leave_items_unchecked(
+    folder: list[dict[str, str]], kwargs: dict
+) -> None:
+    with pytest.raises(ValueError):
+        FailureSkippingCacheDataset(folder, Compose([load()]), keys="image", **kwargs)

@@ -144,6 +144,30 @@ def test_interrupted_training_resumes_after_the_last_completed_epoch(tiny_data: 
     assert torch.load(out / "checkpoint.pt", weights_only=True)["trainer"]["iteration"] == 2 * epoch_length
 
 
+def test_training_leaves_out_unreadable_films_and_lists_them(tiny_data: Path, tmp_path: Path) -> None:
+    """A truncated film and a missing mask in the training split: the run trains on the rest and says so."""
+    datalist = json.loads(tiny_data.read_text())
+    root = tiny_data.parent
+    cut = tmp_path / "cut.dcm"
+    cut.write_bytes((root / datalist["training"][0]["image"]).read_bytes()[:2000])
+    datalist["training"][0]["image"] = str(cut)
+    datalist["training"][1]["label"] = str(tmp_path / "deleted_mask.png")
+    edited = root / "datalist_with_bad_films.json"
+    edited.write_text(json.dumps(datalist))
+    out = tmp_path / "run"
+    workflow = train_workflow(edited, out)
+    workflow.run()
+    workflow.finalize()
+    assert len(workflow.parser.get_parsed_content("train#dataset")) == 2
+    report = json.loads((out / "training_failures.json").read_text())
+    assert (report["n_items"], report["n_failed"]) == (4, 2)
+    by_index = {f["index"]: f for f in report["failures"]}
+    assert by_index[0]["error"] == "TruncatedFileError" and str(cut) in by_index[0]["message"]
+    assert by_index[1]["error"] == "FileNotFoundError" and "deleted_mask.png" in by_index[1]["source"]
+    assert json.loads((out / "validation_failures.json").read_text())["n_failed"] == 0
+    assert (out / "model.pt").is_file()
+
+
 def test_resume_without_a_checkpoint_fails_clearly(tiny_data: Path, tmp_path: Path) -> None:
     workflow = train_workflow(tiny_data, tmp_path / "none", resume=True)
     with pytest.raises(RuntimeError) as info:  # MONAI's config parser wraps the handler's error
