@@ -309,9 +309,8 @@ def breast_sliding_window_inference(
         0
     ]
     # equal weights ("constant" blending): the count map holds window counts, exact in a small integer type
-    count_dtype = (
-        _window_count_dtype(roi_size, scan_interval) if bool((importance_map_ == 1).all()) else compute_dtype
-    )
+    unit_weights = bool((importance_map_ == 1).all())
+    count_dtype = _window_count_dtype(roi_size, scan_interval) if unit_weights else compute_dtype
 
     output_image_list: list[torch.Tensor] = []
     count_map_list: list[torch.Tensor] = []
@@ -349,7 +348,7 @@ def breast_sliding_window_inference(
                 # one count map per image: each image has its own set of windows
                 count_map = torch.zeros([batch_size, 1, *output_shape[2:]], dtype=count_dtype, device=device)
                 if not probe_only:
-                    w_t_ = 1 if count_dtype != compute_dtype else w_t.to(device)
+                    w_t_ = 1 if unit_weights else w_t.to(device)
                     for b, w in kept:
                         __s = slices[w]
                         if z_scale is not None:
@@ -365,7 +364,7 @@ def breast_sliding_window_inference(
             seg *= w_t  # in place, as MONAI does: no second copy of the predictions
             _compute_coords(unravel_slice, z_scale, output_image_list[ss], seg.to(device))
 
-    min_count = 1 if count_dtype != compute_dtype else torch.finfo(compute_dtype).tiny
+    min_count = 1 if unit_weights else torch.finfo(compute_dtype).tiny
     for ss, output_i in enumerate(output_image_list):
         count_map = count_map_list[ss]
         spatial_out = tuple(output_i.shape[2:])
