@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from monai.data import CacheDataset, DataLoader, list_data_collate
+from monai.utils import ensure_tuple
 from torch.utils.data import Dataset as TorchDataset
 
 from monai_mammo.data.datalist import atomic_write_bytes
@@ -84,10 +85,6 @@ def root_cause(error: BaseException) -> BaseException:
     return last
 
 
-def _as_keys(keys: Sequence[Hashable] | Hashable) -> list[Hashable]:
-    return [keys] if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence) else list(keys)
-
-
 def item_source(raw: Any, keys: Sequence[Hashable], index: int) -> str:
     """The file name(s) of a datalist item: the values of ``keys``, ``";"``-joined (else ``item <index>``)."""
     if isinstance(raw, dict):
@@ -133,7 +130,7 @@ class SkipFailedItems(TorchDataset):
         catch: tuple[type[BaseException], ...] = (Exception,),
     ) -> None:
         self.dataset = dataset
-        self.keys = _as_keys(keys)
+        self.keys = list(ensure_tuple(keys))
         self.catch = tuple(catch)
 
     def __len__(self) -> int:
@@ -293,7 +290,7 @@ class FailureSkippingCacheDataset(CacheDataset):
                 "FailureSkippingCacheDataset checks every item while it fills its cache: "
                 "runtime_cache and hash_as_key are not supported."
             )
-        self.keys = _as_keys(keys)
+        self.keys = list(ensure_tuple(keys))
         self.report_path = Path(report_path) if report_path is not None else None
         self.max_failed_fraction = float(max_failed_fraction)
         self.skip = tuple(skip)
