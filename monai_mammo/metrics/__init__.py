@@ -24,6 +24,7 @@ from monai_mammo.metrics.exam import (
 )
 from monai_mammo.metrics.froc import (
     DEFAULT_FP_RATES,
+    HIT_RULES,
     FROCCurve,
     LesionMatch,
     froc_curve,
@@ -41,6 +42,7 @@ __all__ = [
     "AGGREGATION_RULES",
     "DEFAULT_CLASS_NAMES",
     "DEFAULT_FP_RATES",
+    "HIT_RULES",
     "LESION_COLUMNS",
     "BreastPrediction",
     "ConfidenceInterval",

@@ -1,8 +1,11 @@
 """FROC analysis of lesion detection from probability maps (on top of MONAI's CAMELYON-style helpers).
 
 Candidates are the connected components of ``prob_map >= threshold`` (:func:`lesion_table`), each scored by
-its highest probability. **Hit criterion**: a candidate hits a ground-truth lesion when its peak pixel (the
-pixel of its highest probability) lies inside that lesion (mask component, circle or box). A lesion counts as
+its highest probability. **Hit criterion** (``hit_rule``): ``"peak"`` (default): a candidate hits a
+ground-truth lesion when its peak pixel (the pixel of its highest probability) lies inside that lesion (mask
+component, circle or box); ``"box"``, for loose box annotations: a candidate hits a lesion when the
+candidate's centre lies inside the lesion's bounding box, or the box's centre lies inside the candidate. A
+lesion counts as
 detected at a score threshold when one of its hitting candidates has at least that score (its score is the
 highest of them); candidates hitting no lesion are false positives; further candidates hitting an already
 hit lesion are neither (the rule of :func:`monai.metrics.compute_fp_tp_probs_nd`, the CAMELYON16 one).
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from monai_mammo.metrics.bootstrap import ConfidenceInterval, bootstrap_ci
 from monai_mammo.metrics.classification import INTERPOLATION_RULES, curve_value_at
@@ -22,6 +26,7 @@ from monai_mammo.metrics.lesions import as_map_2d, lesion_label_map, lesion_tabl
 
 __all__ = [
     "DEFAULT_FP_RATES",
+    "HIT_RULES",
     "FROCCurve",
     "LesionMatch",
     "froc_curve",
@@ -33,6 +38,8 @@ __all__ = [
 ]
 
 DEFAULT_FP_RATES = (0.5, 1.0, 2.0, 4.0)
+HIT_RULES = ("peak", "box")
+"""The hit criteria of :func:`match_lesions`."""
 
 
 @dataclass(frozen=True)
@@ -44,8 +51,8 @@ class LesionMatch:
         tp_probs: one entry per ground-truth lesion: the highest score of the candidates hitting it, NaN when
             none does.
         n_lesions: number of ground-truth lesions.
-        candidates: the :func:`lesion_table` rows, each with a ``lesion`` key: the label of the lesion its
-            peak lies in (0: a false positive).
+        candidates: the :func:`lesion_table` rows, each with a ``lesion`` key: the label of the (first)
+            lesion it hits (0: a false positive).
     """
 
     fp_probs: np.ndarray
@@ -62,6 +69,7 @@ def match_lesions(
     threshold: float = 0.5,
     min_area_px: int = 1,
     connectivity: int = 2,
+    hit_rule: str = "peak",
 ) -> LesionMatch:
     """Detect candidates in one probability map and match them to the ground-truth lesions.
 
@@ -75,31 +83,68 @@ def match_lesions(
             ``prob_map >= threshold``; the FROC curve then sweeps the score threshold from there upwards.
         min_area_px: the smallest candidate, in pixels.
         connectivity: 1 or 2 (4- or 8-neighbourhood) for the candidates.
+        hit_rule: ``"peak"`` or ``"box"`` (see the module's docstring). A candidate that hits several
+            lesions counts for each of them.
 
     Returns:
         A :class:`LesionMatch`.
 
     Raises:
-        ValueError: for ``threshold <= 0`` or inputs that do not fit together.
+        ValueError: for ``threshold <= 0``, an unknown ``hit_rule`` or inputs that do not fit together.
     """
     if not threshold > 0:
         raise ValueError(
             f"threshold must be > 0 (candidates are components of prob >= threshold), got {threshold}."
         )
+    if hit_rule not in HIT_RULES:
+        raise ValueError(f"hit_rule must be one of {HIT_RULES}, got {hit_rule!r}.")
     prob = as_map_2d(prob_map, "prob_map")
     truth = lesion_label_map(prob.shape, lesion_mask, circles, boxes)
     rows = lesion_table(
         prob, threshold, pixel_spacing=None, min_area_px=min_area_px, connectivity=connectivity
     )
     probs = np.asarray([r["max_prob"] for r in rows], dtype=np.float64)
-    coords = np.asarray([[r["peak_row"], r["peak_col"]] for r in rows], dtype=np.int64).reshape(-1, 2)
-    # the rule of monai.metrics.compute_fp_tp_probs_nd, in float64 (MONAI's keeps tp scores in float32)
     n_lesions = int(truth.max())
-    hits = truth[coords[:, 0], coords[:, 1]]
-    tp = np.full(n_lesions, np.nan)
-    np.fmax.at(tp, hits[hits > 0] - 1, probs[hits > 0])
-    candidates = [{**r, "lesion": int(h)} for r, h in zip(rows, hits)]
-    return LesionMatch(probs[hits == 0], tp, n_lesions, candidates)
+    if hit_rule == "peak":
+        coords = np.asarray([[r["peak_row"], r["peak_col"]] for r in rows], dtype=np.int64).reshape(-1, 2)
+        labels = truth[coords[:, 0], coords[:, 1]]
+        hit_matrix = labels[:, None] == np.arange(1, n_lesions + 1)[None, :]
+    else:
+        hit_matrix = _box_hits(prob >= threshold, rows, truth, connectivity)
+    # the rule of monai.metrics.compute_fp_tp_probs_nd, in float64 (MONAI's keeps tp scores in float32)
+    tp = np.where(hit_matrix, probs[:, None], -np.inf).max(axis=0, initial=-np.inf)
+    tp[~np.isfinite(tp)] = np.nan
+    hit = hit_matrix.any(axis=1)
+    first = np.where(hit, hit_matrix.argmax(axis=1) + 1 if n_lesions else 0, 0)
+    candidates = [{**r, "lesion": int(h)} for r, h in zip(rows, first)]
+    return LesionMatch(probs[~hit], tp, n_lesions, candidates)
+
+
+def _box_hits(
+    candidate_pixels: np.ndarray, rows: Sequence[Mapping[str, Any]], truth: np.ndarray, connectivity: int
+) -> np.ndarray:
+    """``(n_candidates, n_lesions)``: the candidate's centre lies in the lesion's bounding box, or the box's
+    centre lies in the candidate."""
+    n_lesions = int(truth.max())
+    hits = np.zeros((len(rows), n_lesions), dtype=bool)
+    if not rows or n_lesions == 0:
+        return hits
+    components, _ = ndimage.label(
+        candidate_pixels, structure=ndimage.generate_binary_structure(2, connectivity)
+    )
+    # each row's component, found through its peak pixel (lesion_table may drop small components)
+    component_of_row = np.asarray([components[r["peak_row"], r["peak_col"]] for r in rows])
+    centres = np.asarray([[r["centre_row"], r["centre_col"]] for r in rows], dtype=np.float64)
+    for k, box in enumerate(ndimage.find_objects(truth)):
+        if box is None:
+            continue
+        r0, r1, c0, c1 = box[0].start, box[0].stop, box[1].start, box[1].stop
+        # a pixel's centre is at its index: the box spans [r0 - 0.5, r1 - 0.5) in those coordinates
+        inside = (centres[:, 0] >= r0 - 0.5) & (centres[:, 0] < r1 - 0.5)
+        inside &= (centres[:, 1] >= c0 - 0.5) & (centres[:, 1] < c1 - 0.5)
+        box_centre = components[int((r0 + r1 - 1) // 2), int((c0 + c1 - 1) // 2)]
+        hits[:, k] = inside | ((component_of_row == box_centre) & (box_centre > 0))
+    return hits
 
 
 @dataclass(frozen=True)
@@ -183,6 +228,7 @@ def froc_curve(
     threshold: float = 0.5,
     min_area_px: int = 1,
     connectivity: int = 2,
+    hit_rule: str = "peak",
 ) -> FROCCurve:
     """FROC curve of a set of images from their probability maps and ground truths.
 
@@ -194,6 +240,7 @@ def froc_curve(
         threshold: candidate threshold (see :func:`match_lesions`).
         min_area_px: the smallest candidate, in pixels.
         connectivity: 1 or 2 (4- or 8-neighbourhood).
+        hit_rule: ``"peak"`` or ``"box"`` (see :func:`match_lesions`).
 
     Returns:
         A :class:`FROCCurve`.
@@ -209,6 +256,7 @@ def froc_curve(
             threshold=threshold,
             min_area_px=min_area_px,
             connectivity=connectivity,
+            hit_rule=hit_rule,
             **_ground_truth_parts(t),
         )
         for p, t in zip(prob_maps, ground_truths)

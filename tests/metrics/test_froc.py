@@ -149,3 +149,56 @@ def test_bad_input():
         froc_curve([np.zeros((8, 8))], [])
     with pytest.raises(ValueError, match="'mask'"):
         froc_curve([np.zeros((8, 8))], [{"polygons": []}])
+
+
+def _rect(p, r0, c0, r1, c1, value):
+    p[r0:r1, c0:c1] = np.maximum(p[r0:r1, c0:c1], value)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "hit"),
+    [
+        ((22, 2, 30, 8), True),  # centre (25.5, 4.5) inside the box [20, 40) x [0, 12)
+        ((14, 0, 24, 4), False),  # centre (18.5, 1.5) above the box, box centre not covered
+        ((41, 0, 50, 12), False),  # below the box, centre outside, box centre not covered
+        ((10, 20, 50, 40), False),  # beside the box
+        ((5, 0, 60, 30), True),  # a large candidate: centre (32, 14.5) outside the box, covers its centre
+    ],
+    ids=["centre-in-box", "centre-near", "below", "beside", "covers-box-centre"],
+)
+def test_box_hit_rule(candidate, hit):
+    """``hit_rule="box"``: centre of the candidate in the box, or the box centre in the candidate."""
+    p = np.zeros((64, 64))
+    _rect(p, *candidate, 0.8)
+    box = (20, 0, 40, 12)  # box centre pixel (29, 5)
+    r0, c0, r1, c1 = candidate
+    centre_in = 20 <= (r0 + r1 - 1) / 2 < 40 and 0 <= (c0 + c1 - 1) / 2 < 12
+    covers = r0 <= 29 < r1 and c0 <= 5 < c1
+    assert hit == (centre_in or covers)
+    m = match_lesions(p, boxes=[box], hit_rule="box")
+    assert (m.tp_probs.tolist() == [pytest.approx(0.8)]) is hit
+    assert len(m.fp_probs) == (0 if hit else 1)
+
+
+def test_box_rule_counts_one_candidate_for_every_lesion_it_hits():
+    p = np.zeros((64, 64))
+    _rect(p, 0, 0, 64, 64, 0.9)  # one candidate covering both box centres
+    m = match_lesions(p, boxes=[(0, 0, 10, 10), (50, 50, 60, 60)], hit_rule="box")
+    np.testing.assert_allclose(m.tp_probs, [0.9, 0.9])
+    assert m.fp_probs.size == 0 and [c["lesion"] for c in m.candidates] == [1]
+
+
+def test_box_rule_finds_loose_box_lesions_the_peak_rule_misses():
+    """A candidate whose peak is outside an ellipse drawn in a loose box but whose centre lies in the box."""
+    p = np.zeros((64, 64))
+    _rect(p, 20, 0, 22, 2, 0.7)  # a corner of the box (20, 0, 40, 12): outside the inscribed ellipse
+    yy, xx = np.ogrid[:64, :64]
+    ellipse = ((yy - 29.5) / 10) ** 2 + ((xx - 5.5) / 6) ** 2 <= 1
+    assert not ellipse[20:22, 0:2].any()
+    assert np.isnan(match_lesions(p, lesion_mask=ellipse).tp_probs[0])
+    assert match_lesions(p, lesion_mask=ellipse, hit_rule="box").tp_probs[0] == pytest.approx(0.7)
+
+
+def test_unknown_hit_rule():
+    with pytest.raises(ValueError, match="hit_rule"):
+        match_lesions(np.zeros((8, 8)), hit_rule="iou")
