@@ -7,7 +7,8 @@
     prepare_dataset("mini_mias", root="all-mias", out="mias/datalist.json", seed=0)
 
 or ``monai-mammo prepare mini_mias --root all-mias --out mias/datalist.json``. One module per set
-(:mod:`.cbis_ddsm`, :mod:`.vindr`, :mod:`.inbreast`, :mod:`.mini_mias`, :mod:`.rsna`, :mod:`.cmmd`), each
+(:mod:`.cbis_ddsm`, :mod:`.vindr`, :mod:`.inbreast`, :mod:`.mini_mias`, :mod:`.rsna`, :mod:`.cmmd`,
+:mod:`.ddsm_boxes`), each
 with a ``scan_<name>(root, ...)`` function that reads the set's own layout into records; the registry maps
 names to them; :func:`prepare_dataset` splits, draws masks, caches and writes.
 """
@@ -17,8 +18,16 @@ from __future__ import annotations
 from monai_mammo.data.datasets.cache import CacheError, decode_image, materialize
 from monai_mammo.data.datasets.cbis_ddsm import scan_cbis_ddsm
 from monai_mammo.data.datasets.cmmd import scan_cmmd
+from monai_mammo.data.datasets.ddsm_boxes import ddsm_case_id, scan_ddsm_boxes
 from monai_mammo.data.datasets.inbreast import read_inbreast_rois, scan_inbreast
-from monai_mammo.data.datasets.masks import CircleMask, EmptyMask, MaskFiles, PolygonMask, colour_lesion_masks
+from monai_mammo.data.datasets.masks import (
+    BoxMask,
+    CircleMask,
+    EmptyMask,
+    MaskFiles,
+    PolygonMask,
+    colour_lesion_masks,
+)
 from monai_mammo.data.datasets.mini_mias import read_mias_info, scan_mini_mias
 from monai_mammo.data.datasets.prepare import prepare_dataset, report_path
 from monai_mammo.data.datasets.records import DatasetLayoutError, ImageRecord, ScanResult
@@ -42,12 +51,14 @@ for _spec in (
         "rsna", scan_rsna, "RSNA Screening Mammography 2023", ("rsna_2023", "rsna-bcd", "rsna_mammo")
     ),
     DatasetSpec("cmmd", scan_cmmd, "CMMD (Chinese Mammography Database)", ("chinese_mammography_database",)),
+    DatasetSpec("ddsm_boxes", scan_ddsm_boxes, "DDSM lesion boxes", ("ddsm-boxes", "ddsmboxes")),
 ):
     register_dataset(_spec, overwrite=True)
 del _spec
 
 __all__ = [
     "DATASETS",
+    "BoxMask",
     "CacheError",
     "CircleMask",
     "DatasetLayoutError",
@@ -60,6 +71,7 @@ __all__ = [
     "UnknownDatasetError",
     "available_datasets",
     "colour_lesion_masks",
+    "ddsm_case_id",
     "decode_image",
     "get_dataset",
     "materialize",
@@ -70,6 +82,7 @@ __all__ = [
     "report_path",
     "scan_cbis_ddsm",
     "scan_cmmd",
+    "scan_ddsm_boxes",
     "scan_inbreast",
     "scan_mini_mias",
     "scan_rsna",

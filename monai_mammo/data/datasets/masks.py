@@ -2,7 +2,8 @@
 
 An importer describes each image's lesion mask without drawing it (drawing needs the image size, and
 is done in parallel by :mod:`monai_mammo.data.datasets.cache`): circles (mini-MIAS), polygons (INbreast
-OsiriX ROIs), mask files to merge (CBIS-DDSM ROI masks) or an empty mask (a normal image). Every spec is
+OsiriX ROIs), mask files to merge (CBIS-DDSM ROI masks), weak masks from lesion boxes (the ellipse inscribed
+in each box: DDSM boxes, YOLO exports) or an empty mask (a normal image). Every spec is
 a small picklable dataclass with ``render(shape)`` returning a ``uint8`` array of 0/1, plus a ``describe()``
 used to detect changed inputs when a cache is resumed.
 """
@@ -186,7 +187,68 @@ class MaskFiles:
         return {"kind": "files", "paths": list(self.paths)}
 
 
-MaskSpec = EmptyMask | CircleMask | PolygonMask | MaskFiles
+@dataclass(frozen=True)
+class BoxMask:
+    """Weak lesion masks from boxes: the filled ellipse inscribed in each box.
+
+    A box says where a lesion is, not its outline; the inscribed ellipse is the usual weak mask (it keeps the
+    box corners, which are rarely lesion, out of the foreground). Coordinates are **pixel corners**: pixel
+    ``(row r, column c)`` covers ``[c, c + 1) x [r, r + 1)``, so the box ``(0, 0, columns, rows)`` is the
+    whole image, and a pixel is inside when its centre ``(c + 0.5, r + 0.5)`` lies in the ellipse (at least
+    the pixel holding the box centre, for boxes thinner than a pixel).
+
+    Attributes:
+        boxes: ``(x0, y0, x1, y1)`` per box: ``x`` the column, ``y`` the row counted from the top.
+        image_size: ``(rows, columns)`` of the image the boxes were drawn on. When ``render`` is asked for
+            another shape (a mask drawn directly at a training size), the boxes are scaled to it. ``None``:
+            the boxes are in pixels of whatever shape is rendered, the case of
+            :mod:`~monai_mammo.data.datasets.cache`, which draws at the source size and resizes the mask
+            itself.
+    """
+
+    boxes: tuple[tuple[float, float, float, float], ...]
+    image_size: tuple[int, int] | None = None
+
+    def render(self, shape: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
+        """Draw the ellipses.
+
+        Args:
+            shape: (rows, columns) of the mask.
+
+        Returns:
+            (uint8 mask of 0/1, notes about empty or inverted boxes and boxes outside the image).
+        """
+        mask = np.zeros(shape, dtype=np.uint8)
+        sy = sx = 1.0
+        if self.image_size is not None:
+            sy, sx = shape[0] / float(self.image_size[0]), shape[1] / float(self.image_size[1])
+        rows = np.arange(shape[0], dtype=float)[:, None] + 0.5
+        cols = np.arange(shape[1], dtype=float)[None, :] + 0.5
+        notes = []
+        for box in self.boxes:
+            x0, y0, x1, y1 = (float(v) for v in box)
+            if x1 < x0 or y1 < y0:
+                notes.append(f"box {list(box)} has x1 < x0 or y1 < y0 (not x0 y0 x1 y1?); corners swapped")
+                x0, x1, y0, y1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
+            x0, x1, y0, y1 = x0 * sx, x1 * sx, y0 * sy, y1 * sy
+            if x1 <= 0 or y1 <= 0 or x0 >= shape[1] or y0 >= shape[0]:
+                notes.append(f"box {list(box)} lies outside the {list(shape)} image")
+                continue
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            ax, ay = max((x1 - x0) / 2, 0.5), max((y1 - y0) / 2, 0.5)
+            mask[((cols - cx) / ax) ** 2 + ((rows - cy) / ay) ** 2 <= 1.0] = 1
+        return mask, notes
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-serialisable description (cache invalidation)."""
+        return {
+            "kind": "box_ellipses",
+            "boxes": [list(b) for b in self.boxes],
+            "image_size": list(self.image_size) if self.image_size is not None else None,
+        }
+
+
+MaskSpec = EmptyMask | CircleMask | PolygonMask | MaskFiles | BoxMask
 """Any lesion mask description."""
 
 
@@ -229,6 +291,7 @@ def colour_lesion_masks(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.nd
 
 __all__ = [
     "POINT_RADIUS",
+    "BoxMask",
     "CircleMask",
     "EmptyMask",
     "MaskFiles",

@@ -21,7 +21,7 @@ from monai_mammo.data.datalist import (
     write_datalist,
 )
 from monai_mammo.data.datasets.cache import materialize
-from monai_mammo.data.datasets.records import DatasetLayoutError, ImageRecord, ScanResult
+from monai_mammo.data.datasets.records import BOX_FORMAT, DatasetLayoutError, ImageRecord, ScanResult
 from monai_mammo.data.datasets.registry import get_dataset
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def _item(record: ImageRecord, result: dict[str, Any] | None) -> dict[str, Any]:
         item["boxes"] = (
             result["boxes"] if result is not None and result.get("boxes") is not None else record.boxes
         )
+        item["box_format"] = BOX_FORMAT
     if record.official_split is not None:
         item["official_split"] = record.official_split
     return item

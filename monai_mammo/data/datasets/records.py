@@ -14,6 +14,11 @@ Field conventions shared by all importers (a value that a set does not have is `
   for the same; ``malignant``: 1 / 0 / -1.
 - ``birads``: the BI-RADS assessment as text (``"0"`` ... ``"6"``, INbreast ``"4a"``), ``density``: ACR
   ``"A"``-``"D"``.
+- ``boxes`` (sets with lesion boxes): ``[[x0, y0, x1, y1], ...]`` in pixels of the image the item points at
+  (the source image, or the cached one, scaled with it), with ``box_format`` = :data:`BOX_FORMAT`: ``x`` the
+  column, ``y`` the row from the top, pixel corners (pixel ``(r, c)`` covers ``[c, c + 1) x [r, r + 1)``, so
+  ``[0, 0, columns, rows]`` is the whole image). Note that MONAI's detection transforms order box
+  coordinates by array axis (``[row0, col0, row1, col1]``); :mod:`monai_mammo.transforms.boxes` converts.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from monai_mammo.data.datasets.masks import MaskSpec
 from monai_mammo.utils.enums import Pathology
 
 UNKNOWN = "UNKNOWN"
+BOX_FORMAT = "xyxy_corner_px"
+"""The datalist's box convention: ``[x0, y0, x1, y1]``, x = column, y = row, pixel corners (see above)."""
 PATHOLOGY_CLASSES: dict[str, int] = {**{p.value: p.class_index for p in Pathology}, UNKNOWN: -1}
 """``pathology`` text -> ``class`` number."""
 
@@ -116,7 +123,8 @@ class ImageRecord:
         patient_id: the woman the image belongs to (splits are by this id).
         fields: the other datalist fields (labels and metadata; see the module docstring).
         mask: how to draw the lesion mask, or ``None`` where the set gives none for this image.
-        boxes: lesion boxes ``[x_min, y_min, x_max, y_max]`` in pixels of the source image, or ``None``.
+        boxes: lesion boxes ``[x_min, y_min, x_max, y_max]`` in pixels of the source image (pixel corners,
+            :data:`BOX_FORMAT`), or ``None``.
         official_split: the set's own fold for this image (``"training"``/``"validation"``/``"test"``).
         stratum: the label that the split stratifies by (larger = worse; a patient takes their maximum).
     """
@@ -163,6 +171,7 @@ class ScanResult:
 
 
 __all__ = [
+    "BOX_FORMAT",
     "DatasetLayoutError",
     "DENSITY_LETTERS",
     "PATHOLOGY_CLASSES",

@@ -8,6 +8,7 @@ import pytest
 from dataset_trees import (
     build_cbis_ddsm,
     build_cmmd,
+    build_ddsm_boxes,
     build_inbreast,
     build_mini_mias,
     build_rsna,
@@ -49,3 +50,8 @@ def cmmd_tree(tmp_path: Path) -> Path:
 @pytest.fixture
 def cmmd_tree_csv(tmp_path: Path) -> Path:
     return build_cmmd(tmp_path / "cmmd_csv", clinical="csv")
+
+
+@pytest.fixture
+def ddsm_boxes_tree(tmp_path: Path) -> Path:
+    return build_ddsm_boxes(tmp_path / "ddsm_boxes")

@@ -665,3 +665,50 @@ def mini_mias_subset(source: Path, root: Path, n_images: int = 24) -> Path:
     for name in names:
         (root / f"{name}.png").symlink_to(source / "images" / f"{name}.png")
     return root
+
+
+def build_ddsm_boxes(root: Path) -> Path:
+    """The ``ddsm_boxes`` layout (images/, images.csv, boxes.csv) with its statuses and some broken rows.
+
+    Cases: A_0001 (Cancer, L CC + MLO, two boxes on the CC), B_0002 (Benign, R CC), C_0003 (unknown status, no
+    age/density/outlines, L MLO), D_0004 (Normal, R CC without box), D_0005 (listed, image missing); a box row
+    for an image not listed, one with an empty corner and one inverted.
+    """
+    images = [
+        # image, case, laterality, view, status, age, density, n_boxes, mddsm_outlines
+        ("A_0001_1-LEFT_CC.png", "A_0001", "LEFT", "CC", "Cancer", "61", "2", "2", "2"),
+        ("A_0001_1-LEFT_MLO.png", "A_0001", "LEFT", "MLO", "Cancer", "61", "2", "1", "1"),
+        ("B_0002_1-RIGHT_CC.png", "B_0002", "RIGHT", "CC", "Benign", "45", "4", "1", "1"),
+        ("C_0003_1-LEFT_MLO.png", "C_0003", "LEFT", "MLO", "unknown", "", "", "1", ""),
+        ("D_0004_1-RIGHT_CC.png", "D_0004", "RIGHT", "CC", "Normal", "50", "1", "0", "0"),
+        ("D_0005_1-RIGHT_CC.png", "D_0005", "RIGHT", "CC", "Cancer", "70", "3", "1", "1"),
+    ]
+    boxes = [
+        # image, x0, y0, x1, y1, rf_class
+        ("A_0001_1-LEFT_CC.png", "10", "8", "30", "20", "1"),
+        ("A_0001_1-LEFT_CC.png", "40.5", "30.5", "50.5", "40.5", "1"),
+        ("A_0001_1-LEFT_MLO.png", "5", "5", "25", "15", "1"),
+        ("B_0002_1-RIGHT_CC.png", "30", "10", "60", "30", "tumor"),
+        ("C_0003_1-LEFT_MLO.png", "0", "0", "64", "48", "tumor"),
+        ("D_0004_1-RIGHT_CC.png", "", "", "", "", ""),
+        ("D_0005_1-RIGHT_CC.png", "1", "1", "9", "9", "1"),
+        ("E_0006_1-LEFT_CC.png", "1", "1", "9", "9", "1"),
+        ("A_0001_1-LEFT_MLO.png", "3", "", "9", "9", "1"),
+        ("A_0001_1-LEFT_MLO.png", "9", "9", "3", "12", "1"),
+    ]
+    for n, row in enumerate(images[:-1]):
+        laterality = "L" if row[2] == "LEFT" else "R"
+        write_png(root / "images" / row[0], breast_image(laterality, seed=n, dtype=np.uint8))
+    meta = {row[0]: row for row in images}
+    (root / "images.csv").write_text(
+        "image,case_id,laterality,view,status,age,density,n_boxes,mddsm_outlines\n"
+        + "".join(",".join(row) + "\n" for row in images)
+    )
+    lines = []
+    for image, *corners, rf_class in boxes:
+        _, case, laterality, view, status = meta.get(image, (image, image[:6], "LEFT", "CC", "Cancer"))[:5]
+        lines.append(",".join([image, case, laterality, view, status, *corners, rf_class]) + "\n")
+    (root / "boxes.csv").write_text(
+        "image,case_id,laterality,view,status,x0,y0,x1,y1,rf_class\n" + "".join(lines)
+    )
+    return root

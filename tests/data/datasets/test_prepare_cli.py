@@ -22,7 +22,15 @@ from monai_mammo.data.datasets import (
 
 
 def test_registry_names_aliases_and_errors():
-    assert available_datasets() == ["cbis_ddsm", "cmmd", "inbreast", "mini_mias", "rsna", "vindr"]
+    assert available_datasets() == [
+        "cbis_ddsm",
+        "cmmd",
+        "ddsm_boxes",
+        "inbreast",
+        "mini_mias",
+        "rsna",
+        "vindr",
+    ]
     assert get_dataset("CBIS-DDSM").name == get_dataset("cbis").name == "cbis_ddsm"
     assert get_dataset("VinDr-Mammo").has_official_split and not get_dataset("mias").has_official_split
     with pytest.raises(UnknownDatasetError, match="known: cbis_ddsm, cmmd"):
