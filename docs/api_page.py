@@ -24,7 +24,10 @@ SECTIONS: list[tuple[str, list[str] | str]] = [
         ],
     ),
     ("Phantom", "monai_mammo/data/phantom"),
-    ("Data sets and datalists", ["monai_mammo.data.datalist", "monai_mammo/data/datasets"]),
+    (
+        "Data sets, datalists and exams",
+        ["monai_mammo.data.datalist", "monai_mammo/data/datasets", "monai_mammo.data.exam_grouping"],
+    ),
     ("Transforms", "monai_mammo/transforms"),
     ("Inferers", "monai_mammo/inferers"),
     ("Metrics", "monai_mammo/metrics"),

@@ -15,6 +15,7 @@ from monai_mammo.data.errors import (
     TruncatedFileError,
     UnsupportedImageError,
 )
+from monai_mammo.data.exam_grouping import ExamAssignment, ExamEvidence, group_exams
 from monai_mammo.data.image_reader import MammoImageReader
 from monai_mammo.data.mammo_meta import laterality_from_image, laterality_from_text, view_from_text
 from monai_mammo.data.nifti_reader import MammoNiftiReader
@@ -22,6 +23,8 @@ from monai_mammo.data.nifti_reader import MammoNiftiReader
 __all__ = [
     "BlankImageError",
     "ConflictingTagsError",
+    "ExamAssignment",
+    "ExamEvidence",
     "ImageTooLargeError",
     "MammoDicomReader",
     "MammoImageReader",
@@ -33,6 +36,7 @@ __all__ = [
     "SizeMismatchError",
     "TruncatedFileError",
     "UnsupportedImageError",
+    "group_exams",
     "laterality_from_image",
     "laterality_from_text",
     "view_from_text",

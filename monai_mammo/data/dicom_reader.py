@@ -82,6 +82,7 @@ DICOM_META_TAGS: dict[str, Any] = {
     "SOPInstanceUID": "",
     "PatientID": "",
     "StudyInstanceUID": "",
+    "StudyDate": "",
     "SeriesInstanceUID": "",
     "SeriesDescription": "",
     "Rows": 0,

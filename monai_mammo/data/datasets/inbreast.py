@@ -48,7 +48,8 @@ INFO = {
     "url": "https://doi.org/10.1016/j.acra.2011.09.014",
 }
 _POINT = re.compile(r"\(\s*([-+0-9.eE]+)\s*,\s*([-+0-9.eE]+)\s*(?:,\s*[-+0-9.eE]+\s*)?\)")
-_DICOM_NAME = re.compile(r"^(\d+)_([0-9a-fA-F]+)_MG_([LR])_([A-Z]+)_ANON$", re.IGNORECASE)
+DICOM_NAME = re.compile(r"^(\d+)_([0-9a-fA-F]+)_MG_([LR])_([A-Z]+)_ANON$", re.IGNORECASE)
+"""An INbreast DICOM's file stem ``<file id>_<patient hash>_MG_<L|R>_<view>_ANON`` (groups 1 to 4)."""
 EXCLUDED_ROI_WORDS = ("pectoral",)
 
 
@@ -136,7 +137,7 @@ def scan_inbreast(root: str | os.PathLike[str], table: str | os.PathLike[str] | 
     result = ScanResult(info={**INFO, "labels": {"0": "background", "1": "lesion"}})
     dicoms: dict[str, tuple[Path, re.Match[str] | None]] = {}
     for path in FileIndex(root, suffixes=(".dcm",)).files:
-        match = _DICOM_NAME.match(path.stem)
+        match = DICOM_NAME.match(path.stem)
         file_id = match.group(1) if match else path.stem.split("_")[0]
         dicoms.setdefault(file_id, (path, match))
     xmls = {p.stem: p for p in FileIndex(root, suffixes=(".xml",)).files}
@@ -206,4 +207,4 @@ def scan_inbreast(root: str | os.PathLike[str], table: str | os.PathLike[str] | 
     return result
 
 
-__all__ = ["read_inbreast_rois", "scan_inbreast"]
+__all__ = ["DICOM_NAME", "read_inbreast_rois", "scan_inbreast"]

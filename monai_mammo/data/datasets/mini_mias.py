@@ -32,6 +32,8 @@ from monai_mammo.data.datasets.records import (
 )
 
 _ROW = re.compile(r"^\s*(mdb\d{3})\s+(\S+)\s+(\S+)(.*)$", re.IGNORECASE)
+IMAGE_NAME = re.compile(r"^mdb(\d{3})$", re.IGNORECASE)
+"""A mini-MIAS image's file stem: ``mdb001`` ... ``mdb322`` (group 1: the reference number)."""
 TISSUE = {"F": "fatty", "G": "fatty-glandular", "D": "dense-glandular"}
 CLASSES = {
     "CALC": "calcification",
@@ -82,6 +84,16 @@ class MiasRow:
     y: float | None
     radius: float | None
     line: int
+
+
+def mias_woman(refnum: int) -> str:
+    """The woman of film ``refnum``: ``W001`` for mdb001 and mdb002 (odd/even = her right/left breast)."""
+    return f"W{(int(refnum) + 1) // 2:03d}"
+
+
+def mias_laterality(refnum: int) -> str:
+    """The breast of film ``refnum``: ``"R"`` for odd numbers, ``"L"`` for even ones."""
+    return "R" if int(refnum) % 2 else "L"
 
 
 def read_mias_info(path: str | os.PathLike[str]) -> tuple[list[MiasRow], list[str]]:
@@ -215,7 +227,7 @@ def scan_mini_mias(
         fields = {
             "dataset": "mini_mias",
             "image_id": name,
-            "laterality": "R" if refnum % 2 else "L",
+            "laterality": mias_laterality(refnum),
             "view": "MLO",
             **pathology_fields(pathology),
             "birads": UNKNOWN,
@@ -228,7 +240,7 @@ def scan_mini_mias(
             ImageRecord(
                 key=name,
                 image=str(candidates[0].resolve()),
-                patient_id=f"W{(refnum + 1) // 2:03d}",
+                patient_id=mias_woman(refnum),
                 fields=fields,
                 mask=mask,
                 stratum=fields["class"],
@@ -237,4 +249,13 @@ def scan_mini_mias(
     return result
 
 
-__all__ = ["CLASSES", "TISSUE", "MiasRow", "read_mias_info", "scan_mini_mias"]
+__all__ = [
+    "CLASSES",
+    "IMAGE_NAME",
+    "TISSUE",
+    "MiasRow",
+    "mias_laterality",
+    "mias_woman",
+    "read_mias_info",
+    "scan_mini_mias",
+]
