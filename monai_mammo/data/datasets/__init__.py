@@ -8,13 +8,15 @@
 
 or ``monai-mammo prepare mini_mias --root all-mias --out mias/datalist.json``. One module per set
 (:mod:`.cbis_ddsm`, :mod:`.vindr`, :mod:`.inbreast`, :mod:`.mini_mias`, :mod:`.rsna`, :mod:`.cmmd`,
-:mod:`.ddsm_boxes`), each
+:mod:`.ddsm_boxes`) and for box-annotated sets in the common dump layouts (:mod:`.yolo_boxes`: YOLO
+folders; :mod:`.box_csv`: one CSV row per box), each
 with a ``scan_<name>(root, ...)`` function that reads the set's own layout into records; the registry maps
 names to them; :func:`prepare_dataset` splits, draws masks, caches and writes.
 """
 
 from __future__ import annotations
 
+from monai_mammo.data.datasets.box_csv import scan_box_csv
 from monai_mammo.data.datasets.cache import CacheError, decode_image, materialize
 from monai_mammo.data.datasets.cbis_ddsm import scan_cbis_ddsm
 from monai_mammo.data.datasets.cmmd import scan_cmmd
@@ -41,6 +43,7 @@ from monai_mammo.data.datasets.registry import (
 )
 from monai_mammo.data.datasets.rsna import scan_rsna
 from monai_mammo.data.datasets.vindr import scan_vindr
+from monai_mammo.data.datasets.yolo_boxes import read_yolo_labels, read_yolo_names, scan_yolo_boxes
 
 for _spec in (
     DatasetSpec("cbis_ddsm", scan_cbis_ddsm, "CBIS-DDSM", ("cbis", "cbis-ddsm", "cbisddsm"), True),
@@ -52,6 +55,8 @@ for _spec in (
     ),
     DatasetSpec("cmmd", scan_cmmd, "CMMD (Chinese Mammography Database)", ("chinese_mammography_database",)),
     DatasetSpec("ddsm_boxes", scan_ddsm_boxes, "DDSM lesion boxes", ("ddsm-boxes", "ddsmboxes")),
+    DatasetSpec("yolo_boxes", scan_yolo_boxes, "YOLO box folder", ("yolo", "roboflow", "ultralytics"), True),
+    DatasetSpec("box_csv", scan_box_csv, "box table (CSV)", ("boxes_csv", "box_table"), True),
 ):
     register_dataset(_spec, overwrite=True)
 del _spec
@@ -78,8 +83,11 @@ __all__ = [
     "prepare_dataset",
     "read_inbreast_rois",
     "read_mias_info",
+    "read_yolo_labels",
+    "read_yolo_names",
     "register_dataset",
     "report_path",
+    "scan_box_csv",
     "scan_cbis_ddsm",
     "scan_cmmd",
     "scan_ddsm_boxes",
@@ -87,4 +95,5 @@ __all__ = [
     "scan_mini_mias",
     "scan_rsna",
     "scan_vindr",
+    "scan_yolo_boxes",
 ]

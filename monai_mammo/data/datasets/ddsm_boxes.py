@@ -20,7 +20,6 @@ Patients are DDSM cases (``case_id``, one woman): split by it, never by image.
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 from collections import defaultdict
@@ -36,6 +35,7 @@ from monai_mammo.data.datasets.records import (
     density_letter,
     pathology_fields,
 )
+from monai_mammo.data.datasets.tables import parse_number, read_csv_rows
 
 INFO = {
     "name": "DDSM lesion boxes",
@@ -77,25 +77,6 @@ def ddsm_case_id(name: str) -> str | None:
     return match.group("case").upper() if match else None
 
 
-def _read_table(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        columns = [c.strip() for c in reader.fieldnames or []]
-        missing = [c for c in required if c not in columns]
-        if missing:
-            raise DatasetLayoutError(
-                f"{path}: missing column(s) {', '.join(missing)} (has {', '.join(columns) or 'none'})."
-            )
-        return [{str(k).strip(): (v or "").strip() for k, v in row.items()} for row in reader]
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
-
-
 def scan_ddsm_boxes(root: str | os.PathLike[str]) -> ScanResult:
     """Read the DDSM lesion boxes folder into image records (boxes, ellipse masks, per-woman status).
 
@@ -121,12 +102,12 @@ def scan_ddsm_boxes(root: str | os.PathLike[str]) -> ScanResult:
                 "images/ (see its README.md). Fix: point --root at that folder; for a YOLO export use "
                 "the yolo_boxes importer."
             )
-    images = _read_table(tables[IMAGE_TABLE], IMAGE_COLUMNS)
+    _, images = read_csv_rows(tables[IMAGE_TABLE], IMAGE_COLUMNS)
     result = ScanResult(info={**INFO, "labels": {"0": "background", "1": "lesion (ellipse in box)"}})
     boxes: dict[str, list[list[float]]] = defaultdict(list)
     box_classes: dict[str, list[str]] = defaultdict(list)
-    for line, row in enumerate(_read_table(tables[BOX_TABLE], BOX_COLUMNS), start=2):
-        coords = [_number(row[k]) for k in ("x0", "y0", "x1", "y1")]
+    for line, row in enumerate(read_csv_rows(tables[BOX_TABLE], BOX_COLUMNS)[1], start=2):
+        coords = [parse_number(row[k]) for k in ("x0", "y0", "x1", "y1")]
         if all(c is None for c in coords):
             continue  # an image without boxes
         if any(c is None for c in coords):
@@ -157,7 +138,7 @@ def scan_ddsm_boxes(root: str | os.PathLike[str]) -> ScanResult:
             )
             pathology = UNKNOWN
         image_boxes = boxes.get(name, [])
-        expected = _number(row.get("n_boxes", ""))
+        expected = parse_number(row.get("n_boxes", ""))
         if expected is not None and int(expected) != len(image_boxes):
             result.add_issue(
                 "box_count",
@@ -186,8 +167,8 @@ def scan_ddsm_boxes(root: str | os.PathLike[str]) -> ScanResult:
             result.add_issue(
                 "case_mismatch", f"{name}: case_id {case!r} but the file name says {from_name}.", image=name
             )
-        age = _number(row.get("age", ""))
-        outlines = _number(row.get("mddsm_outlines", ""))
+        age = parse_number(row.get("age", ""))
+        outlines = parse_number(row.get("mddsm_outlines", ""))
         fields: dict[str, Any] = {
             "dataset": "ddsm_boxes",
             "image_id": Path(name).stem,

@@ -20,8 +20,6 @@ drop them (``DeleteItemsd``) or use a detection collate before batching.
 
 from __future__ import annotations
 
-import ast
-import math
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -38,6 +36,7 @@ from monai_mammo.data.datasets.records import (
     density_letter,
     pathology_fields,
 )
+from monai_mammo.data.datasets.tables import parse_list_cell, parse_number
 
 INFO = {
     "name": "VinDr-Mammo",
@@ -76,27 +75,6 @@ def _read(path: Path):
         raise DatasetLayoutError(f"{path}: cannot be read as a CSV table ({type(e).__name__}: {e}).") from e
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     return frame
-
-
-def _float(value: Any) -> float | None:
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        return None
-    return None if math.isnan(number) else number
-
-
-def _categories(value: str) -> list[str]:
-    text = str(value).strip()
-    if not text:
-        return []
-    try:
-        parsed = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        parsed = [text]
-    if isinstance(parsed, str):
-        parsed = [parsed]
-    return [str(c).strip() for c in parsed if str(c).strip()]
 
 
 def scan_vindr(root: str | os.PathLike[str], images_dir: str | os.PathLike[str] | None = None) -> ScanResult:
@@ -148,8 +126,10 @@ def scan_vindr(root: str | os.PathLike[str], images_dir: str | os.PathLike[str] 
             path = found[0]
         boxes, labels, box_birads = [], [], []
         for finding in findings.get(image_id, []):
-            categories = [c for c in _categories(finding.get("finding_categories", "")) if c != "No Finding"]
-            coords = [_float(finding.get(k)) for k in ("xmin", "ymin", "xmax", "ymax")]
+            categories = [
+                c for c in parse_list_cell(finding.get("finding_categories", "")) if c != "No Finding"
+            ]
+            coords = [parse_number(finding.get(k)) for k in ("xmin", "ymin", "xmax", "ymax")]
             if not categories and any(c is None for c in coords):
                 continue
             if any(c is None for c in coords):
@@ -177,7 +157,7 @@ def scan_vindr(root: str | os.PathLike[str], images_dir: str | os.PathLike[str] 
             "box_labels": labels,
             "box_birads": box_birads,
         }
-        height, width = _float(row.get("height")), _float(row.get("width"))
+        height, width = parse_number(row.get("height")), parse_number(row.get("width"))
         if height and width:
             fields["original_size"] = [int(height), int(width)]
         result.records.append(

@@ -23,6 +23,7 @@ from monai_mammo.data.datasets import (
 
 def test_registry_names_aliases_and_errors():
     assert available_datasets() == [
+        "box_csv",
         "cbis_ddsm",
         "cmmd",
         "ddsm_boxes",
@@ -30,10 +31,11 @@ def test_registry_names_aliases_and_errors():
         "mini_mias",
         "rsna",
         "vindr",
+        "yolo_boxes",
     ]
     assert get_dataset("CBIS-DDSM").name == get_dataset("cbis").name == "cbis_ddsm"
     assert get_dataset("VinDr-Mammo").has_official_split and not get_dataset("mias").has_official_split
-    with pytest.raises(UnknownDatasetError, match="known: cbis_ddsm, cmmd"):
+    with pytest.raises(UnknownDatasetError, match="known: box_csv, cbis_ddsm, cmmd"):
         get_dataset("ddsm-original")
     assert get_dataset("mini_mias").options() == ["info_file"]
 
