@@ -5,12 +5,24 @@ Spatial (invertible where geometric): :class:`CanonicalLaterality`, :class:`Brea
 :class:`MammoWindow`, :class:`BreastPercentileScale`, :class:`BreastZScore`, :class:`Clahe`,
 :class:`RandVendorLook`, :class:`RandDetectorNoise`. Input checks: :class:`RejectBlankImage`,
 :class:`CheckSameSized`. Helpers: :mod:`.breast_region` (mask maths), :mod:`.quantiles` (exact masked
-percentiles), :mod:`.boxes` (boxes that follow flips and crops). See ``docs/transforms.md``.
+percentiles), :mod:`.boxes` (boxes that follow flips, crops and resizes, and the datalist's box order:
+:class:`ConvertDatalistBoxesd`, :class:`ResizeBoxd`). See ``docs/transforms.md``.
 """
 
 from __future__ import annotations
 
-from monai_mammo.transforms.boxes import flip_boxes_along, translate_boxes
+from monai_mammo.transforms.boxes import (
+    ConvertDatalistBoxesD,
+    ConvertDatalistBoxesd,
+    ConvertDatalistBoxesDict,
+    ResizeBoxD,
+    ResizeBoxd,
+    ResizeBoxDict,
+    flip_boxes_along,
+    scale_boxes,
+    swap_box_axes,
+    translate_boxes,
+)
 from monai_mammo.transforms.intensity import (
     BreastPercentileScale,
     BreastPercentileScaleD,
@@ -98,6 +110,9 @@ __all__ = [
     "ClaheD",
     "ClaheDict",
     "Clahed",
+    "ConvertDatalistBoxesD",
+    "ConvertDatalistBoxesDict",
+    "ConvertDatalistBoxesd",
     "CropBreast",
     "CropBreastD",
     "CropBreastDict",
@@ -126,11 +141,16 @@ __all__ = [
     "RejectBlankImageD",
     "RejectBlankImageDict",
     "RejectBlankImaged",
+    "ResizeBoxD",
+    "ResizeBoxDict",
+    "ResizeBoxd",
     "ResizeToFit",
     "ResizeToFitD",
     "ResizeToFitDict",
     "ResizeToFitd",
     "flip_boxes_along",
     "masked_quantile",
+    "scale_boxes",
+    "swap_box_axes",
     "translate_boxes",
 ]

@@ -83,6 +83,9 @@ TRANSFORMS: dict[str, Callable[[], Any]] = {
     "RejectBlankImaged": lambda: mt.RejectBlankImaged(keys="image"),
     "CheckSameSized": lambda: mt.CheckSameSized(keys=["image", "label"]),
     "ResizeToFitd": _resize_to_fitd,
+    # box transforms: handed the image as boxes (refused, naming the transform) or a missing box key
+    "ConvertDatalistBoxesd": lambda: mt.ConvertDatalistBoxesd(keys="image"),
+    "ResizeBoxd": lambda: mt.ResizeBoxd(box_keys="image", box_ref_image_key="label"),
 }
 DTYPES = (
     np.float32,

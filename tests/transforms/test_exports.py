@@ -23,7 +23,7 @@ ARRAY = [
     "ResizeToFit",
     "RejectBlankImage",
 ]
-DICT_ONLY = ["CheckSameSize", "RandLesionPatch"]
+DICT_ONLY = ["CheckSameSize", "ConvertDatalistBoxes", "RandLesionPatch", "ResizeBox"]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "transforms.md"
 
 

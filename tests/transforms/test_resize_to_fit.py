@@ -123,3 +123,27 @@ def test_real_breast_crops_keep_their_proportions_and_invert_into_the_breast(mia
         original = to_numpy(chain.transforms[1].masker(case.meta_tensor()))[0] > 0
         assert (heat & original).sum() / original.sum() > 0.95, case.name
         assert (heat & ~original).sum() / heat.sum() < 0.05, case.name
+
+
+@pytest.mark.parametrize("box_mode", [None, "ccwh"])
+def test_dict_version_scales_boxes_and_scales_them_back(box_mode):
+    from monai.data.box_utils import convert_box_mode
+
+    label = np.zeros((1, 300, 150), dtype=np.float32)
+    label[0, 60:120, 30:90] = 1  # rows 60..120, columns 30..90
+    data = {"image": MetaTensor(torch.rand(1, 300, 150)), "label": MetaTensor(torch.from_numpy(label))}
+    boxes = np.array([[60.0, 30.0, 120.0, 90.0]], dtype=np.float32)  # [row0, col0, row1, col1]
+    data["boxes"] = convert_box_mode(boxes, src_mode="xyxy", dst_mode=box_mode) if box_mode else boxes
+    t = ResizeToFitd(
+        ["image", "label"], (128, 96), mode=["bilinear", "nearest"], box_keys="boxes", box_mode=box_mode
+    )
+    out = t(data)
+    got = convert_box_mode(out["boxes"], src_mode=box_mode, dst_mode="xyxy") if box_mode else out["boxes"]
+    np.testing.assert_allclose(got, [[25.6, 12.8, 51.2, 38.4]], rtol=1e-6)  # fitted (128, 64): x 128/300
+    rows, cols = np.nonzero(to_numpy(out["label"])[0])
+    np.testing.assert_allclose([rows.min(), cols.min(), rows.max() + 1, cols.max() + 1], got[0], atol=1)
+    back = t.inverse(out)
+    np.testing.assert_allclose(back["boxes"], data["boxes"], rtol=1e-6)
+    assert tuple(back["image"].shape) == (1, 300, 150)
+    with pytest.raises(KeyError, match="ResizeToFitd: key 'boxes'"):
+        t({"image": MetaTensor(torch.rand(1, 30, 20)), "label": MetaTensor(torch.rand(1, 30, 20))})

@@ -17,7 +17,7 @@ from monai.transforms import CropForegroundd, InvertibleTransform, MapTransform,
 from monai.transforms.inverse import TraceKeys
 from monai.utils import ensure_tuple, ensure_tuple_rep
 
-from monai_mammo.transforms.boxes import flip_boxes_along, translate_boxes
+from monai_mammo.transforms.boxes import flip_boxes_along, scale_boxes, translate_boxes
 from monai_mammo.transforms.checks import check_image_2d, key_context, require_key
 from monai_mammo.transforms.spatial.array import (
     BreastMask,
@@ -429,7 +429,9 @@ class ResizeToFitd(MapTransform, InvertibleTransform):
     """Dictionary version of :class:`~monai_mammo.transforms.ResizeToFit`: the same fit for every key.
 
     Each key is resized by the factor of its own shape; give keys of one shape (image, ``breast_mask``,
-    ``label``) so that they stay aligned. ``inverse`` undoes every key present.
+    ``label``) so that they stay aligned. Boxes under ``box_keys`` are scaled with them (the padding is at
+    the bottom and right, so they do not move); ``inverse`` undoes every key present, boxes too (using the
+    record on the first key).
 
     Args:
         keys: keys to resize (channel-first 2D arrays).
@@ -438,10 +440,13 @@ class ResizeToFitd(MapTransform, InvertibleTransform):
         anti_aliasing: smooth before shrinking, per key.
         pad_value: value of the padded pixels, per key.
         dtype: resampling dtype.
+        box_keys: keys of ``(N, 4)`` boxes to scale with the images (MONAI convention, see ``boxes.py``).
+        box_mode: MONAI box mode of those boxes (``StandardMode``/"xyxy" if ``None``).
         allow_missing_keys: do not raise if a key is missing.
 
     Raises:
-        KeyError: for a missing key; ValueError: for keys of different spatial shapes or bad arrays.
+        KeyError: for a missing key (a box key, or the first key when boxes are inverted); ValueError: for
+            keys of different spatial shapes or bad arrays.
     """
 
     backend = ResizeToFit.backend
@@ -454,10 +459,14 @@ class ResizeToFitd(MapTransform, InvertibleTransform):
         anti_aliasing: bool | Sequence[bool] = True,
         pad_value: float | Sequence[float] = 0.0,
         dtype: DtypeLike | torch.dtype = torch.float32,
+        box_keys: KeysCollection | None = None,
+        box_mode: Any = None,
         allow_missing_keys: bool = False,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         n = len(self.keys)
+        self.box_keys = ensure_tuple(box_keys) if box_keys is not None else ()
+        self.box_mode = box_mode
         self.fitters = {
             key: ResizeToFit(spatial_size, mode=m, anti_aliasing=a, pad_value=v, dtype=dtype)
             for key, m, a, v in zip(
@@ -479,10 +488,26 @@ class ResizeToFitd(MapTransform, InvertibleTransform):
                     raise ValueError(f"spatial shape {shape} differs from the first key's {size}.")
                 size = shape
                 d[key] = self.fitters[key](d[key])
+        if self.box_keys:
+            if size is None:
+                raise KeyError(f"{name}: scaling boxes needs one of {self.keys} in the data.")
+            fitted = self.fitters[self.keys[0]].fitted_size(size)
+            for key in self.box_keys:
+                with key_context(name, key):
+                    d[key] = scale_boxes(require_key(d, key, name), size, fitted, self.box_mode)
         return d
 
     def inverse(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
+        present_boxes = [k for k in self.box_keys if k in d]
+        if present_boxes:
+            name = type(self).__name__
+            ref = require_key(d, self.keys[0], name, "(the boxes are scaled back with its record).")
+            record = self.fitters[self.keys[0]].get_most_recent_transform(ref)
+            orig = [int(s) for s in record[TraceKeys.ORIG_SIZE]]
+            fitted = [int(s) for s in record[TraceKeys.EXTRA_INFO]["fitted_size"]]
+            for key in present_boxes:
+                d[key] = scale_boxes(d[key], fitted, orig, self.box_mode)
         for key in self.key_iterator(d):
             d[key] = self.fitters[key].inverse(d[key])
         return d
