@@ -16,7 +16,6 @@ written by :class:`monai_mammo.handlers.ClassificationWriter`.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -29,6 +28,7 @@ from PIL import Image, ImageDraw
 
 from monai_mammo.bundle.outputs import _as_2d, encode_png, overlay_image
 from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = ["ClassificationOutputs", "heatmap_overlay", "write_classification_outputs"]
 
@@ -148,6 +148,6 @@ def write_classification_outputs(
     record["files"] = {k: v.name for k, v in files.items()}
     record["files"]["prediction_json"] = "prediction.json"
     files["prediction_json"] = atomic_write_bytes(
-        folder / "prediction.json", (json.dumps(record, indent=2, default=str) + "\n").encode("utf-8")
+        folder / "prediction.json", (strict_json_text(record, default=str) + "\n").encode("utf-8")
     )
     return ClassificationOutputs(folder=folder, files=files, record=record)

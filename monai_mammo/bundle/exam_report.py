@@ -36,6 +36,7 @@ from PIL import Image
 from monai_mammo.bundle.outputs import encode_png, overlay_image
 from monai_mammo.bundle.readers import MammoAutoReader
 from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = ["ExamReport", "exam_folder_name"]
 
@@ -274,7 +275,7 @@ class ExamReport:
                 "heatmap": cls_report.get("heatmap"),
                 "lesion_source": None if self.segmentation_dir is None else str(self.segmentation_dir),
             }
-            atomic_write_bytes(folder / "report.json", (json.dumps(report, indent=2) + "\n").encode("utf-8"))
+            atomic_write_bytes(folder / "report.json", (strict_json_text(report) + "\n").encode("utf-8"))
             atomic_write_bytes(folder / "report.md", self._markdown(report).encode("utf-8"))
             n_lesions = sum(i["n_lesions"] or 0 for i in images)
             index.append(
@@ -298,7 +299,7 @@ class ExamReport:
             failures["segmentation"] = _failures(self.segmentation_dir)
         summary = {"n_exams": len(index), "exams": index, "failures": failures}
         path = atomic_write_bytes(
-            self.output_dir / "index.json", (json.dumps(summary, indent=2) + "\n").encode()
+            self.output_dir / "index.json", (strict_json_text(summary) + "\n").encode("utf-8")
         )
         logger.info("wrote %d exam report(s) to %s", len(index), self.output_dir)
         return path

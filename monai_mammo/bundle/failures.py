@@ -18,7 +18,6 @@ engines accept: the epoch ends when the loader is exhausted.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -32,6 +31,7 @@ from torch.utils.data import Dataset as TorchDataset
 
 from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.data.errors import MammoReadError
+from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = [
     "FailureSkippingCacheDataset",
@@ -100,7 +100,7 @@ def _report(n_items: int, failures: Sequence[ItemFailure]) -> dict[str, Any]:
 def _write_report(path: Path | None, n_items: int, failures: Sequence[ItemFailure]) -> Path | None:
     if path is None:
         return None
-    text = json.dumps(_report(n_items, failures), indent=2)
+    text = strict_json_text(_report(n_items, failures))
     written = atomic_write_bytes(path, (text + "\n").encode("utf-8"))
     if failures:
         logger.warning("%d of %d item(s) failed; see %s", len(failures), n_items, written)

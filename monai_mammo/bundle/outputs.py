@@ -7,9 +7,12 @@ For one image, in its original geometry, :func:`write_segmentation_outputs` writ
 - ``prob.nii.gz`` (float32 lesion probability);
 - ``overlay.png``: the image in grey with the probability as a red heat map and the mask's outline in
   yellow, reduced to at most ``overlay_max_size`` pixels on its longest side, for a person to look at;
-- ``lesions.csv``: one row per connected component of the mask, the columns of
-  :func:`monai_mammo.metrics.lesion_table` (centroid and peak, bounding box, area in pixels and mm², max and
-  mean probability): the candidates a FROC analysis scores.
+- ``lesions.csv``: one row per connected component of the mask of at least the minimum lesion size, the
+  columns of :func:`monai_mammo.metrics.lesion_table` (centroid and peak, bounding box, area in pixels and
+  mm², max and mean probability). The minimum (:func:`monai_mammo.metrics.min_candidate_area_px`) is
+  ``min_area_mm2`` when the pixel spacing is known, else ``min_area_px`` pixels of the working image the
+  network saw (longest side ``working_size``), scaled to the original geometry: a speck of a few pixels is
+  not a lesion. The masks keep every pixel at or above the threshold.
 
 NIfTI files hold the 2D array as ``(rows, columns)`` with the pixel spacing in the affine, the convention of
 :class:`~monai_mammo.data.MammoNiftiReader` and of MONAI's ``SaveImage`` for a ``(1, H, W)`` tensor, so that a
@@ -36,7 +39,12 @@ from PIL import Image
 from scipy import ndimage
 
 from monai_mammo.data.datalist import atomic_write_bytes
-from monai_mammo.metrics.lesions import LESION_COLUMNS, lesion_table
+from monai_mammo.metrics.lesions import (
+    DEFAULT_MIN_AREA_MM2,
+    DEFAULT_MIN_AREA_PX,
+    LESION_COLUMNS,
+    lesion_table,
+)
 
 __all__ = [
     "WrittenOutputs",
@@ -201,6 +209,9 @@ def write_segmentation_outputs(
     pixel_spacing: Sequence[float] | None = None,
     threshold: float = 0.5,
     overlay_max_size: int | None = 1024,
+    min_area_mm2: float | None = DEFAULT_MIN_AREA_MM2,
+    min_area_px: float = DEFAULT_MIN_AREA_PX,
+    working_size: int | None = None,
 ) -> WrittenOutputs:
     """Write the outputs of one image into ``<output_dir>/<name>/`` (see the module docstring).
 
@@ -212,6 +223,11 @@ def write_segmentation_outputs(
         pixel_spacing: ``[row_mm, col_mm]`` of the original image (NaN when unknown).
         threshold: probability at or above which a pixel is in the mask.
         overlay_max_size: the longest side of ``overlay.png``.
+        min_area_mm2: the smallest lesion listed, in mm², when the pixel spacing is known (``None``: count in
+            pixels always).
+        min_area_px: the smallest lesion listed when the spacing is unknown, in pixels of the working image.
+        working_size: the longest side of the working image (the bundle's ``image_size``); ``None``: the
+            pixels of ``prob``.
 
     Returns:
         The folder, the files written and the lesion rows.
@@ -238,6 +254,13 @@ def write_segmentation_outputs(
         picture = overlay_image(img, p, mask, max_size=overlay_max_size)
         written["overlay_png"] = atomic_write_bytes(folder / "overlay.png", encode_png(picture))
     spacing = [float(v) for v in _spacing(pixel_spacing)]
-    rows = lesion_table(p, threshold=float(threshold), pixel_spacing=spacing)
+    rows = lesion_table(
+        p,
+        threshold=float(threshold),
+        pixel_spacing=spacing,
+        min_area_px=min_area_px,
+        min_area_mm2=min_area_mm2,
+        working_size=working_size,
+    )
     written["lesions_csv"] = write_lesion_csv(folder / "lesions.csv", rows)
     return WrittenOutputs(folder=folder, files=written, lesions=rows)

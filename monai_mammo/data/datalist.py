@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from monai_mammo.utils.json_text import strict_json_text
+
 FOLDS: tuple[str, str, str] = ("training", "validation", "test")
 """The fold names, in the order in which :data:`DEFAULT_FRACTIONS` lists their shares."""
 
@@ -406,7 +408,7 @@ def write_datalist(
                     item[k] = [_relative(os.fspath(v), base) for v in item[k]]
             items.append(item)
         out[key] = items
-    text = json.dumps(out, indent=2, sort_keys=False, allow_nan=False) + "\n"
+    text = strict_json_text(out) + "\n"
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 

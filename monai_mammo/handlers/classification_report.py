@@ -3,7 +3,6 @@ and calibration of a mammogram classification evaluation run, per image and per 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import warnings
@@ -28,21 +27,9 @@ from monai_mammo.metrics.classification import (
 )
 from monai_mammo.metrics.exam import DEFAULT_CLASS_NAMES, ExamAggregator, ViewPrediction
 from monai_mammo.metrics.plots import plot_roc
+from monai_mammo.utils.json_text import strict_json_text
 
-__all__ = ["ClassificationReport", "binary_metrics", "strict_json"]
-
-
-def strict_json(value: Any) -> Any:
-    """``value`` with every NaN or infinite float replaced by ``None``, recursively (JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+__all__ = ["ClassificationReport", "binary_metrics"]
 
 
 def _interval(fn: Callable[[], Any]) -> dict[str, Any]:
@@ -342,7 +329,7 @@ class ClassificationReport(PerImageHandler):
         Args:
             exams: the exam predictions (from the aggregator) for the per-exam table.
         """
-        text = json.dumps(strict_json(self.results), indent=2, allow_nan=False)
+        text = strict_json_text(self.results)
         atomic_write_bytes(self.output_dir / "metrics.json", (text + "\n").encode("utf-8"))
         probs = [f"p_{c}" for c in self.class_names]
         rows = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.handlers.per_image import PerImageHandler, per_image_batch
 from monai_mammo.metrics.exam import DEFAULT_CLASS_NAMES, ExamAggregator, ViewPrediction
 from monai_mammo.utils.enums import Laterality, MammoMetaKey, ViewPosition
+from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = ["ClassificationWriter", "per_image_batch", "view_identity", "write_csv"]
 
@@ -303,7 +303,7 @@ class ClassificationWriter(PerImageHandler):
         write_csv(self.output_dir / "exams.csv", report["exams"], exam_columns)
         path = atomic_write_bytes(
             self.output_dir / "report.json",
-            (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"),
+            (strict_json_text(report, default=str) + "\n").encode("utf-8"),
         )
         self.logger.info(f"{len(report['images'])} image(s), {len(report['exams'])} exam(s): {path}")
         return path

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -18,6 +17,8 @@ from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.handlers.per_image import PerImageHandler
 from monai_mammo.metrics import (
     DEFAULT_FP_RATES,
+    DEFAULT_MIN_AREA_MM2,
+    DEFAULT_MIN_AREA_PX,
     LesionMatch,
     bootstrap_ci,
     dice_per_image,
@@ -25,8 +26,11 @@ from monai_mammo.metrics import (
     froc_score_with_ci,
     froc_sensitivities,
     match_lesions,
+    min_candidate_area_px,
+    pixel_spacing_of,
     plot_froc,
 )
+from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = ["SegmentationReport"]
 
@@ -67,7 +71,11 @@ class SegmentationReport(PerImageHandler):
     - the Dice of ``prob >= threshold`` (:func:`monai_mammo.metrics.dice_per_image`; on an image without
       lesion it is 1 for an empty prediction and 0 otherwise);
     - the lesion candidates of ``prob >= candidate_threshold`` matched to the ground-truth lesions
-      (:func:`monai_mammo.metrics.match_lesions`: a candidate's peak inside a lesion detects it).
+      (:func:`monai_mammo.metrics.match_lesions`: a candidate's peak inside a lesion detects it). Candidates
+      below the minimum lesion size are left out, as :class:`SegmentationWriter` leaves them out of
+      ``lesions.csv``: ``min_area_mm2`` when the pixel spacing is known (the spacing of the evaluated map, so
+      a resized image's larger pixels count; :func:`monai_mammo.metrics.pixel_spacing_of`), else
+      ``min_area_px`` pixels of the evaluated map (the working image).
 
     When the run completes it writes into ``output_dir``, each file atomically: ``metrics.json`` (mean Dice
     over the images with a lesion and over all images, each with a percentile bootstrap 95% CI resampling
@@ -81,6 +89,8 @@ class SegmentationReport(PerImageHandler):
         label_key: the key of the ground-truth mask.
         threshold: the probability at or above which a pixel is lesion (for the Dice).
         candidate_threshold: the lowest score of a lesion candidate (the FROC curve starts there).
+        min_area_mm2: the smallest candidate, in mm², when the pixel spacing is known (``None``: pixels).
+        min_area_px: the smallest candidate when the spacing is unknown, in pixels of the evaluated map.
         fp_rates: false positives per image at which the sensitivity is reported.
         group_key: a key of the batch holding the patient id, to bootstrap by patient (``None``: by image).
         n_boot: bootstrap replicates.
@@ -97,6 +107,8 @@ class SegmentationReport(PerImageHandler):
         label_key: str = "label",
         threshold: float = 0.5,
         candidate_threshold: float = 0.1,
+        min_area_mm2: float | None = DEFAULT_MIN_AREA_MM2,
+        min_area_px: float = DEFAULT_MIN_AREA_PX,
         fp_rates: Sequence[float] = DEFAULT_FP_RATES,
         group_key: str | None = "patient_id",
         n_boot: int = 1000,
@@ -113,6 +125,9 @@ class SegmentationReport(PerImageHandler):
         self.label_key = label_key
         self.threshold = float(threshold)
         self.candidate_threshold = float(candidate_threshold)
+        min_candidate_area_px((1, 1), None, min_area_mm2, min_area_px)  # checks the arguments
+        self.min_area_mm2 = None if min_area_mm2 is None else float(min_area_mm2)
+        self.min_area_px = float(min_area_px)
         self.fp_rates = tuple(float(r) for r in fp_rates)
         self.group_key = group_key
         self.n_boot = int(n_boot)
@@ -152,7 +167,12 @@ class SegmentationReport(PerImageHandler):
             truth = np.asarray(label.detach().cpu() if hasattr(label, "detach") else label) >= 0.5
             p = np.asarray(prob.detach().cpu() if hasattr(prob, "detach") else prob, dtype=np.float32)
             dice = float(dice_per_image(p[None], truth[None].astype(np.float32), threshold=self.threshold)[0])
-            match = match_lesions(p, lesion_mask=truth, threshold=self.candidate_threshold)
+            min_area = min_candidate_area_px(
+                p.shape[-2:], pixel_spacing_of(prob), self.min_area_mm2, self.min_area_px
+            )
+            match = match_lesions(
+                p, lesion_mask=truth, threshold=self.candidate_threshold, min_area_px=math.ceil(min_area)
+            )
             self.matches.append(match)
             self.rows.append(
                 {
@@ -201,6 +221,8 @@ class SegmentationReport(PerImageHandler):
             )
             results["froc"] = {
                 "candidate_threshold": self.candidate_threshold,
+                "min_area_mm2": self.min_area_mm2,
+                "min_area_px": self.min_area_px,
                 "sensitivity_at_fp_per_image": {f"{r:g}": s for r, s in sens.items()},
                 "mean_sensitivity": {"mean": score.point, "ci95": [score.low, score.high]},
             }
@@ -225,7 +247,7 @@ class SegmentationReport(PerImageHandler):
         Args:
             curve: the FROC curve (``None`` when there was no lesion).
         """
-        text = json.dumps(self.results, indent=2, default=float)
+        text = strict_json_text(self.results, default=float)
         atomic_write_bytes(self.output_dir / "metrics.json", (text + "\n").encode("utf-8"))
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(PER_IMAGE_COLUMNS), lineterminator="\n")

@@ -17,6 +17,7 @@ from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.bundle.outputs import write_segmentation_outputs
 from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.handlers.per_image import PerImageHandler
+from monai_mammo.metrics.lesions import DEFAULT_MIN_AREA_MM2, DEFAULT_MIN_AREA_PX, min_candidate_area_px
 from monai_mammo.utils.enums import MammoMetaKey
 
 __all__ = ["SegmentationWriter"]
@@ -34,6 +35,13 @@ class SegmentationWriter(PerImageHandler):
     :func:`monai_mammo.bundle.outputs.write_segmentation_outputs` per image (every file written atomically);
     when the run completes it writes ``summary.csv`` (one row per image) into ``output_dir``.
 
+    ``lesions.csv`` and the ``n_lesions`` of ``summary.csv`` count only candidates of at least the minimum
+    lesion size: ``min_area_mm2`` when the image's pixel spacing is known, else ``min_area_px`` pixels of the
+    working image (longest side ``working_size``, the bundle's ``image_size``); on an original image of
+    longest side ``L`` that is ``(L / working_size)²`` times as many of its pixels, and never fewer than
+    ``min_area_px`` (see :func:`monai_mammo.metrics.min_candidate_area_px`). A few-pixel speck of the
+    probability map is not a lesion. The masks keep every pixel at or above ``threshold``.
+
     Two inputs that would share an output folder in one run (``scan.dcm`` and ``scan.png`` side by side)
     do not overwrite each other: the later one's folder keeps its suffix (``scan_png``), with a warning.
 
@@ -45,6 +53,12 @@ class SegmentationWriter(PerImageHandler):
         data_root_dir: input folder the output names are relative to (see
             :func:`monai_mammo.bundle.outputs.output_name`); ``None`` uses the file name alone.
         overlay_max_size: the longest side of ``overlay.png``.
+        min_area_mm2: the smallest lesion reported, in mm², when the pixel spacing is known (default 4 mm²,
+            about 2 x 2 mm); ``None``: always count in pixels.
+        min_area_px: the smallest lesion reported when the spacing is unknown, in pixels of the working image
+            (default 16, 4 x 4).
+        working_size: the longest side of the working image the network saw (the bundle's ``image_size``);
+            ``None``: pixels of the written (original) image.
         output_transform: maps ``engine.state.output`` to a list of per-image dictionaries (default: the
             decollated output itself).
         name: logger name (default: the engine's logger).
@@ -53,7 +67,8 @@ class SegmentationWriter(PerImageHandler):
         .. code-block:: json
 
             {"_target_": "monai_mammo.handlers.SegmentationWriter", "output_dir": "@output_dir",
-             "data_root_dir": "@dataset_dir"}
+             "data_root_dir": "@dataset_dir", "min_area_mm2": 4.0, "min_area_px": 16,
+             "working_size": "@image_size"}
     """
 
     def __init__(
@@ -64,17 +79,24 @@ class SegmentationWriter(PerImageHandler):
         threshold: float = 0.5,
         data_root_dir: str | os.PathLike[str] | None = None,
         overlay_max_size: int | None = 1024,
+        min_area_mm2: float | None = DEFAULT_MIN_AREA_MM2,
+        min_area_px: float = DEFAULT_MIN_AREA_PX,
+        working_size: int | None = None,
         output_transform: Callable[[Any], Any] | None = None,
         name: str | None = None,
     ) -> None:
         if not 0.0 < float(threshold) <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}.")
+        min_candidate_area_px((1, 1), None, min_area_mm2, min_area_px, working_size)  # checks the arguments
         self.output_dir = Path(output_dir)
         self.pred_key = pred_key
         self.image_key = image_key
         self.threshold = float(threshold)
         self.data_root_dir = data_root_dir
         self.overlay_max_size = overlay_max_size
+        self.min_area_mm2 = None if min_area_mm2 is None else float(min_area_mm2)
+        self.min_area_px = float(min_area_px)
+        self.working_size = None if working_size is None else int(working_size)
         super().__init__(output_transform=output_transform, name=name)
         self.rows: list[dict[str, Any]] = []
         self._names = UniqueOutputNames(data_root_dir)
@@ -133,6 +155,9 @@ class SegmentationWriter(PerImageHandler):
                 pixel_spacing=pixel_spacing,
                 threshold=self.threshold,
                 overlay_max_size=self.overlay_max_size,
+                min_area_mm2=self.min_area_mm2,
+                min_area_px=self.min_area_px,
+                working_size=self.working_size,
             )
             prob = np.asarray(pred.detach().cpu() if hasattr(pred, "detach") else pred, dtype=np.float32)
             n_lesions = len(written.lesions)

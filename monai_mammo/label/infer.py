@@ -14,7 +14,6 @@ that the server gives what ``python -m monai.bundle run`` gives. What differs is
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from typing import Any
@@ -27,10 +26,11 @@ from monailabel.interfaces.tasks.infer_v2 import InferType
 from monailabel.tasks.infer.bundle import BundleInferTask
 
 from monai_mammo.bundle.outputs import encode_nifti, encode_png
-from monai_mammo.metrics.lesions import as_map_2d, lesion_table
+from monai_mammo.metrics.lesions import DEFAULT_MIN_AREA_MM2, DEFAULT_MIN_AREA_PX, as_map_2d, lesion_table
 from monai_mammo.utils.enums import MammoMetaKey
+from monai_mammo.utils.json_text import strict_json
 
-__all__ = ["MammoClassificationInfer", "MammoSegmentationInfer", "json_values", "probability_map"]
+__all__ = ["MammoClassificationInfer", "MammoSegmentationInfer", "probability_map"]
 
 MASK_EXTENSIONS = (".png", ".nii.gz", ".nii")
 """The mask file types :class:`MammoSegmentationInfer` writes (``result_extension`` in the request)."""
@@ -40,18 +40,6 @@ def probability_map(pred: Any) -> tuple[np.ndarray, dict[str, Any]]:
     """A ``(1, H, W)``/``(H, W)`` prediction as a float32 ``(H, W)`` array, with its metadata (or ``{}``)."""
     meta = dict(pred.meta) if isinstance(pred, MetaTensor) else {}
     return np.asarray(as_map_2d(pred, "pred"), dtype=np.float32), meta
-
-
-def json_values(value: Any) -> Any:
-    """``value`` with every non-finite float (NaN: unknown, e.g. an area in mm² without pixel spacing) as
-    ``None``, so that it is valid JSON (``json.dumps`` would write ``NaN``, which JSON does not have)."""
-    if isinstance(value, dict):
-        return {k: json_values(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_values(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _pixel_spacing(meta: dict[str, Any]) -> list[float] | None:
@@ -69,6 +57,10 @@ class MammoSegmentationInfer(BundleInferTask):
         conf: the MONAI Label app's ``--conf`` options.
         threshold: the probability at or above which a pixel is lesion (default: the bundle's ``threshold``).
         kwargs: passed to :class:`BundleInferTask`.
+
+    The lesion table lists what the bundle's ``lesions.csv`` lists: candidates of at least the bundle's
+    ``min_lesion_area_mm2`` when the pixel spacing is known, else of ``min_lesion_area_px`` pixels of its
+    working image (longest side ``image_size``); see :func:`monai_mammo.metrics.min_candidate_area_px`.
     """
 
     labels: dict[str, int]
@@ -84,6 +76,13 @@ class MammoSegmentationInfer(BundleInferTask):
         self.threshold = float(value)
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {value}.")
+        min_area_mm2 = self.bundle_config.get("min_lesion_area_mm2", DEFAULT_MIN_AREA_MM2)
+        self.min_area_mm2 = None if min_area_mm2 is None else float(min_area_mm2)
+        self.min_area_px = float(self.bundle_config.get("min_lesion_area_px", DEFAULT_MIN_AREA_PX))
+        size = self.bundle_config.get("image_size")
+        self.working_size = (
+            None if size is None else int(max(np.atleast_1d(np.asarray(size, dtype=np.int64))))
+        )
         # BundleInferTask numbers the channels from 0; as a mask value, 0 is the background
         self.labels = {name: index + 1 for name, index in sorted(self.labels.items(), key=lambda kv: kv[1])}
 
@@ -122,9 +121,16 @@ class MammoSegmentationInfer(BundleInferTask):
             "image_shape": [int(n) for n in prob.shape],
             "pixel_spacing": spacing,
             "max_prob": round(float(prob.max()), 6),
-            "lesions": lesion_table(prob, threshold=self.threshold, pixel_spacing=spacing),
+            "lesions": lesion_table(
+                prob,
+                threshold=self.threshold,
+                pixel_spacing=spacing,
+                min_area_px=self.min_area_px,
+                min_area_mm2=self.min_area_mm2,
+                working_size=self.working_size,
+            ),
         }
-        return path, json_values(result)
+        return path, strict_json(result)
 
 
 class MammoClassificationInfer(BundleInferTask):

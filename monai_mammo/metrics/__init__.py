@@ -34,7 +34,15 @@ from monai_mammo.metrics.froc import (
     froc_sensitivities,
     match_lesions,
 )
-from monai_mammo.metrics.lesions import LESION_COLUMNS, lesion_label_map, lesion_table
+from monai_mammo.metrics.lesions import (
+    DEFAULT_MIN_AREA_MM2,
+    DEFAULT_MIN_AREA_PX,
+    LESION_COLUMNS,
+    lesion_label_map,
+    lesion_table,
+    min_candidate_area_px,
+    pixel_spacing_of,
+)
 from monai_mammo.metrics.plots import plot_froc, plot_roc
 from monai_mammo.metrics.segmentation import dice_per_image, mean_dice_with_ci
 
@@ -42,6 +50,8 @@ __all__ = [
     "AGGREGATION_RULES",
     "DEFAULT_CLASS_NAMES",
     "DEFAULT_FP_RATES",
+    "DEFAULT_MIN_AREA_MM2",
+    "DEFAULT_MIN_AREA_PX",
     "HIT_RULES",
     "LESION_COLUMNS",
     "BreastPrediction",
@@ -65,6 +75,8 @@ __all__ = [
     "lesion_table",
     "match_lesions",
     "mean_dice_with_ci",
+    "min_candidate_area_px",
+    "pixel_spacing_of",
     "plot_froc",
     "plot_roc",
     "reliability_bins",

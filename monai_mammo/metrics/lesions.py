@@ -7,11 +7,27 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from monai.data.utils import affine_to_spacing
 from scipy import ndimage
 
 from monai_mammo.metrics.bootstrap import to_numpy
 
-__all__ = ["LESION_COLUMNS", "lesion_label_map", "lesion_table"]
+__all__ = [
+    "DEFAULT_MIN_AREA_MM2",
+    "DEFAULT_MIN_AREA_PX",
+    "LESION_COLUMNS",
+    "lesion_label_map",
+    "lesion_table",
+    "min_candidate_area_px",
+    "pixel_spacing_of",
+]
+
+DEFAULT_MIN_AREA_MM2 = 4.0
+"""The smallest reportable lesion, in mm² (about 2 x 2 mm): a mass smaller than that is not reported as one
+(calcifications are smaller, but this model does not resolve them at its working size)."""
+
+DEFAULT_MIN_AREA_PX = 16
+"""The smallest reportable lesion when the pixel spacing is unknown: 4 x 4 pixels of the working image."""
 
 LESION_COLUMNS = (
     "label",
@@ -40,13 +56,7 @@ def as_map_2d(array: Any, name: str) -> np.ndarray:
     return data
 
 
-def _spacing_from(prob_map: Any, pixel_spacing: Sequence[float] | None) -> tuple[float, float]:
-    """``pixel_spacing`` or the ``pixel_spacing`` metadata of a MetaTensor; NaN when unknown."""
-    if pixel_spacing is None:
-        meta = getattr(prob_map, "meta", None)
-        pixel_spacing = meta.get("pixel_spacing") if isinstance(meta, dict) else None
-    if pixel_spacing is None:
-        return (math.nan, math.nan)
+def _spacing_pair(pixel_spacing: Any) -> tuple[float, float]:
     values = np.asarray(to_numpy(pixel_spacing, "pixel_spacing"), dtype=np.float64).reshape(-1)
     if values.size == 1:
         values = np.repeat(values, 2)
@@ -55,12 +65,91 @@ def _spacing_from(prob_map: Any, pixel_spacing: Sequence[float] | None) -> tuple
     return float(values[0]), float(values[1])
 
 
+def pixel_spacing_of(image: Any, pixel_spacing: Sequence[float] | None = None) -> tuple[float, float]:
+    """``(row_mm, col_mm)`` of the pixels of ``image``; NaN when unknown.
+
+    ``pixel_spacing`` when given; else the ``pixel_spacing`` metadata of a MetaTensor (what the
+    ``monai_mammo`` readers fill in: the spacing of the file), scaled by how much the image was resized since
+    it was read (the ratio of its ``affine`` to its ``original_affine`` spacing: MONAI's ``Resized`` updates
+    the first, not the second), so that a working image resized to half the size has pixels twice as large.
+
+    Args:
+        image: a map, numpy or torch; a MetaTensor's metadata is used.
+        pixel_spacing: ``[row_mm, col_mm]`` (one number for square pixels), overrides the metadata.
+
+    Returns:
+        ``(row_mm, col_mm)``, ``(nan, nan)`` when unknown.
+
+    Raises:
+        ValueError: for a spacing that is not one or two numbers.
+    """
+    if pixel_spacing is not None:
+        return _spacing_pair(pixel_spacing)
+    meta = getattr(image, "meta", None)
+    spacing = meta.get("pixel_spacing") if isinstance(meta, dict) else None
+    if spacing is None:
+        return (math.nan, math.nan)
+    row_mm, col_mm = _spacing_pair(spacing)
+    original = meta.get("original_affine")
+    affine = meta.get("affine")
+    if original is not None and affine is not None:
+        scale = affine_to_spacing(to_numpy(affine, "affine"), r=2) / affine_to_spacing(
+            to_numpy(original, "original_affine"), r=2
+        )
+        if np.all(np.isfinite(scale)) and np.all(scale > 0):
+            row_mm, col_mm = row_mm * float(scale[0]), col_mm * float(scale[1])
+    return row_mm, col_mm
+
+
+def min_candidate_area_px(
+    shape: Sequence[int],
+    pixel_spacing: Sequence[float] | None = None,
+    min_area_mm2: float | None = DEFAULT_MIN_AREA_MM2,
+    min_area_px: float = DEFAULT_MIN_AREA_PX,
+    working_size: int | None = None,
+) -> float:
+    """The smallest lesion candidate kept in a map of ``shape``, in its pixels.
+
+    - pixel spacing known (finite, positive) and ``min_area_mm2`` given: ``min_area_mm2 / (row_mm * col_mm)``;
+    - otherwise ``min_area_px`` pixels *of the working image*: a map of longest side ``L`` made from a working
+      image of longest side ``working_size`` (e.g. a bundle's ``image_size``: outputs are written in the
+      original geometry) holds ``(L / working_size)²`` of its pixels per working pixel. The factor is never
+      below 1, so no kept candidate has fewer than ``min_area_px`` pixels of the map either.
+
+    Args:
+        shape: ``(H, W)`` of the map.
+        pixel_spacing: ``[row_mm, col_mm]`` of the map's pixels (``None`` or NaN: unknown).
+        min_area_mm2: the smallest lesion in mm² (``None``: always count in pixels).
+        min_area_px: the smallest lesion in pixels of the working image.
+        working_size: the longest side of the working image (``None``: the map is the working image).
+
+    Returns:
+        The minimum area in pixels of the map (a candidate is kept when its area is at least this).
+
+    Raises:
+        ValueError: for a negative minimum or a ``working_size`` below 1.
+    """
+    if min_area_mm2 is not None and not float(min_area_mm2) >= 0:
+        raise ValueError(f"min_area_mm2 must be >= 0 or None, got {min_area_mm2}.")
+    if not float(min_area_px) >= 0:
+        raise ValueError(f"min_area_px must be >= 0, got {min_area_px}.")
+    if working_size is not None and not int(working_size) >= 1:
+        raise ValueError(f"working_size must be a positive number of pixels or None, got {working_size}.")
+    row_mm, col_mm = (math.nan, math.nan) if pixel_spacing is None else _spacing_pair(pixel_spacing)
+    if min_area_mm2 is not None and math.isfinite(row_mm * col_mm) and row_mm > 0 and col_mm > 0:
+        return float(min_area_mm2) / (row_mm * col_mm) * (1.0 - 1e-9)  # 1e-9: an area at the minimum stays
+    scale = 1.0 if working_size is None else max(int(n) for n in shape) / int(working_size)
+    return float(min_area_px) * max(1.0, scale * scale)
+
+
 def lesion_table(
     prob_map: Any,
     threshold: float = 0.5,
     pixel_spacing: Sequence[float] | None = None,
-    min_area_px: int = 1,
+    min_area_px: float = 1,
     connectivity: int = 2,
+    min_area_mm2: float | None = None,
+    working_size: int | None = None,
 ) -> list[dict[str, float | int]]:
     """One row per connected component of ``prob_map >= threshold``.
 
@@ -69,26 +158,35 @@ def lesion_table(
     (the pixel of the highest probability, first in raster order on ties; always inside the component),
     ``bbox_row0, bbox_col0, bbox_row1, bbox_col1`` (bounding box, end exclusive), ``area_px``, ``area_mm2``
     (``area_px * row_mm * col_mm``; NaN when the pixel spacing is unknown), ``max_prob`` and ``mean_prob``
-    (over the component). Components smaller than ``min_area_px`` are dropped (labels stay consecutive).
+    (over the component).
+
+    Components smaller than the minimum of :func:`min_candidate_area_px` are dropped (labels stay
+    consecutive): ``min_area_mm2`` when given and the pixel spacing is known, else ``min_area_px`` pixels of
+    the working image (of longest side ``working_size``; the map itself when ``None``). The defaults keep
+    every component; the bundles' writers use :data:`DEFAULT_MIN_AREA_MM2` and :data:`DEFAULT_MIN_AREA_PX`.
 
     Args:
         prob_map: probability map ``(H, W)``, ``(1, H, W)`` or ``(1, 1, H, W)``, numpy or torch; a
             MetaTensor's ``pixel_spacing`` metadata is used when ``pixel_spacing`` is not given.
         threshold: a pixel belongs to a candidate when its probability is ``>= threshold``.
-        pixel_spacing: ``[row_mm, col_mm]`` (one number for square pixels); ``None``: from the metadata.
-        min_area_px: the smallest component kept, in pixels.
+        pixel_spacing: ``[row_mm, col_mm]`` (one number for square pixels); ``None``: from the metadata
+            (:func:`pixel_spacing_of`).
+        min_area_px: the smallest component kept when counted in pixels (of the working image).
         connectivity: 1 (4-neighbourhood) or 2 (8-neighbourhood).
+        min_area_mm2: the smallest component kept, in mm², when the pixel spacing is known.
+        working_size: the longest side of the working image ``min_area_px`` counts in (``None``: the map).
 
     Returns:
         A list of dicts (JSON/CSV friendly: ints and floats), in label order.
 
     Raises:
-        ValueError: for a map that is not 2D, a bad ``pixel_spacing`` or ``connectivity``.
+        ValueError: for a map that is not 2D, a bad ``pixel_spacing``, ``connectivity`` or minimum.
     """
     if connectivity not in (1, 2):
         raise ValueError(f"connectivity must be 1 or 2, got {connectivity}.")
-    row_mm, col_mm = _spacing_from(prob_map, pixel_spacing)
+    row_mm, col_mm = pixel_spacing_of(prob_map, pixel_spacing)
     prob = as_map_2d(prob_map, "prob_map").astype(np.float64)
+    min_area = min_candidate_area_px(prob.shape, (row_mm, col_mm), min_area_mm2, min_area_px, working_size)
     labels, n = ndimage.label(prob >= threshold, structure=ndimage.generate_binary_structure(2, connectivity))
     if n == 0:
         return []
@@ -107,7 +205,7 @@ def lesion_table(
     rows: list[dict[str, float | int]] = []
     for i in range(n):
         area = int(areas[i])
-        if area < min_area_px:
+        if area < min_area:
             continue
         box = boxes[i]
         rows.append(

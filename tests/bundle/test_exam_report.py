@@ -103,6 +103,21 @@ def test_one_folder_per_exam_with_scores_lesions_and_pictures(runs: tuple[Path, 
     assert next(csv.DictReader((out / "index.csv").open()))["n_lesions"] == "1"
 
 
+def test_reports_are_strict_json_with_unknown_values_as_null(runs: tuple[Path, Path, Path]) -> None:
+    """The images have no pixel spacing: a lesion's area in mm² is unknown, which JSON writes as null."""
+    cls_dir, seg_dir, out = runs
+    ExamReport(cls_dir, seg_dir, out).write()
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    paths = sorted(out.rglob("*.json"))
+    assert [p.relative_to(out).as_posix() for p in paths] == ["index.json", "p1_s1/report.json"]
+    parsed = {p.name: json.loads(p.read_text(), parse_constant=refuse) for p in paths}
+    lesion = next(i for i in parsed["report.json"]["images"] if i["name"] == "a_L")["lesions"][0]
+    assert lesion["area_px"] == 36 and lesion["area_mm2"] is None
+
+
 def test_without_segmentation_the_report_has_no_lesions(runs: tuple[Path, Path, Path]) -> None:
     cls_dir, _, out = runs
     ExamReport(cls_dir, None, out).write()

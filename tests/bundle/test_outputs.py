@@ -80,7 +80,9 @@ def test_write_segmentation_outputs(tmp_path: Path) -> None:
     prob[0, 5:10, 5:9] = 0.8
     prob[0, 30:33, 20:22] = 0.6
     image = torch.rand(1, 40, 30)
-    written = write_segmentation_outputs(tmp_path, "case/img", prob, image=image, pixel_spacing=[0.1, 0.2])
+    written = write_segmentation_outputs(
+        tmp_path, "case/img", prob, image=image, pixel_spacing=[0.1, 0.2], min_area_mm2=0.0
+    )
     assert written.folder == tmp_path / "case" / "img"
     assert set(written.files) == {"mask_nifti", "mask_png", "prob_nifti", "overlay_png", "lesions_csv"}
     mask = np.asarray(Image.open(written.files["mask_png"]))
@@ -93,6 +95,30 @@ def test_write_segmentation_outputs(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.rglob(".*")]
     with pytest.raises(ValueError, match="original geometry"):
         write_segmentation_outputs(tmp_path, "bad", prob, image=torch.rand(1, 20, 30))
+
+
+@pytest.mark.parametrize(
+    "spacing, working_size, areas",
+    [
+        ([0.1, 0.2], None, []),  # 0.4 and 0.12 mm²: below the default 4 mm²
+        ([0.5, 0.5], None, [20]),  # 5 and 1.5 mm²
+        (None, None, [20]),  # 16 pixels
+        (None, 20, []),  # 16 pixels of a 20-pixel working image: 64 of these 40
+        (None, 80, [20]),  # a larger working image: never fewer than 16 pixels of this one
+    ],
+)
+def test_lesion_table_leaves_out_candidates_below_the_minimum_size(
+    tmp_path: Path, spacing: list[float] | None, working_size: int | None, areas: list[int]
+) -> None:
+    prob = torch.zeros(1, 40, 30)
+    prob[0, 5:10, 5:9] = 0.8
+    prob[0, 30:33, 20:22] = 0.6
+    written = write_segmentation_outputs(
+        tmp_path, "img", prob, pixel_spacing=spacing, working_size=working_size
+    )
+    rows = list(csv.DictReader(written.files["lesions_csv"].open()))
+    assert [int(r["area_px"]) for r in rows] == areas == [r["area_px"] for r in written.lesions]
+    assert (np.asarray(Image.open(written.files["mask_png"])) > 0).sum() == 26  # the mask keeps them
 
 
 def test_lesion_csv_has_a_header_without_rows(tmp_path: Path) -> None:

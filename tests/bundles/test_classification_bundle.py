@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -273,3 +274,36 @@ def test_exam_report_runs_from_the_bundle_folder_on_the_sample(tmp_path: Path) -
         mask = np.asarray(Image.open(folder / image["files"]["lesion_mask_png"]))
         assert heat.shape == mask.shape  # both in the original geometry
     assert (folder / "report.md").read_text().startswith("# Exam ")
+
+
+def test_exam_report_of_a_film_without_pixel_spacing_is_strict_json(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """A real mini-MIAS film (PNG, no pixel spacing) through ``exam_report.json``: its lesions' areas in mm²
+    are unknown, and every JSON file of the run (both bundles' and the exam report's) writes them as
+    ``null``, never the ``NaN`` that JSON does not have."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    shutil.copy(shared_data / "mini_mias" / "images" / "mdb001.png", inputs)
+    workflow = bundle_workflow(
+        BUNDLE,
+        str(CONFIGS / "exam_report.json"),
+        "inference",
+        dataset_dir=str(inputs),
+        output_dir=str(tmp_path / "out"),
+    )
+    workflow.run()
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    paths = sorted((tmp_path / "out").rglob("*.json"))
+    parsed = {
+        p.relative_to(tmp_path / "out").as_posix(): json.loads(p.read_text(), parse_constant=refuse)
+        for p in paths
+    }
+    assert {"classification/report.json", "segmentation/failures.json", "exams/index.json"} <= set(parsed)
+    reports = [v for k, v in parsed.items() if k.startswith("exams/") and k.endswith("/report.json")]
+    assert len(reports) == 1
+    lesions = reports[0]["images"][0]["lesions"]
+    assert lesions and all(r["area_mm2"] is None and r["area_px"] >= 64 for r in lesions)

@@ -7,7 +7,10 @@ use the bundle's shipped weights and sample.
 
 from __future__ import annotations
 
+import csv
 import json
+import math
+import shutil
 from pathlib import Path
 
 import nibabel as nib
@@ -24,8 +27,10 @@ from bundle_helpers import (
 from ignite.engine import Events
 from monai.bundle import ConfigWorkflow, verify_metadata, verify_net_in_out
 from PIL import Image
+from scipy import ndimage
 
 from monai_mammo.bundle import locate_bundle_root
+from monai_mammo.data import MammoDicomReader
 from monai_mammo.data.phantom import write_phantom_dataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -228,6 +233,62 @@ def test_inference_writes_outputs_in_the_original_geometry_and_reports_corrupt_f
         assert header.startswith("label,centre_row,centre_col")
     assert len((out / "summary.csv").read_text().splitlines()) == 1 + len(good)
     assert not [p for p in out.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+def strict_json_loads(text: str) -> object:
+    """``json.loads`` that refuses ``NaN``, ``Infinity`` and ``-Infinity``, as RFC 8259 parsers do."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_inference_reports_no_lesion_below_the_minimum_size_and_writes_strict_json(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """The phantoms (512 x 416, pixel spacing known) and two real mini-MIAS films (1024 x 1024 PNG, no
+    spacing): no lesion below 4 mm², resp. below 16 pixels of the 512-pixel working image (64 of the film's
+    own pixels), while the probability maps do hold smaller specks (the mask keeps them)."""
+    inputs = tmp_path / "inputs"
+    shutil.copytree(SAMPLE_IMAGES, inputs)
+    films = ("mdb002", "mdb003")
+    for name in films:
+        shutil.copy(shared_data / "mini_mias" / "images" / f"{name}.png", inputs)
+    out = tmp_path / "out"
+    workflow = bundle_workflow(
+        BUNDLE, str(CONFIGS / "inference.json"), "inference", dataset_dir=str(inputs), output_dir=str(out)
+    )
+    assert workflow.parser.get_parsed_content("min_lesion_area_mm2") == 4.0
+    assert workflow.parser.get_parsed_content("min_lesion_area_px") == 16
+    workflow.run()
+    workflow.finalize()
+    summary = {r["name"]: r for r in csv.DictReader((out / "summary.csv").open())}
+    assert set(summary) == {p.stem for p in SAMPLE_IMAGES.glob("*.dcm")} | set(films)
+    specks = 0
+    for name, row in summary.items():
+        lesions = list(csv.DictReader((out / name / "lesions.csv").open()))
+        assert int(row["n_lesions"]) == len(lesions)
+        mask = np.asarray(Image.open(out / name / "mask.png")) > 0
+        components, n = ndimage.label(mask, structure=np.ones((3, 3)))
+        sizes = np.bincount(components.ravel())[1:]
+        if name in films:
+            assert mask.shape == (1024, 1024)
+            assert all(math.isnan(float(r["area_mm2"])) for r in lesions)  # no pixel spacing
+            assert all(int(r["area_px"]) >= 64 for r in lesions), name
+            kept = sizes >= 64
+        else:
+            assert all(float(r["area_mm2"]) >= 4.0 for r in lesions), name
+            reader = MammoDicomReader()
+            _, meta = reader.get_data(reader.read(inputs / f"{name}.dcm"))
+            row_mm, col_mm = (float(v) for v in meta["pixel_spacing"])
+            kept = sizes * row_mm * col_mm >= 4.0
+        assert sorted(int(r["area_px"]) for r in lesions) == sorted(sizes[kept].tolist())
+        specks += int((~kept).sum())
+    assert specks > 0  # the probability maps do hold candidates below the minimum
+    assert any(int(r["n_lesions"]) for r in summary.values())
+    for path in out.rglob("*.json"):
+        strict_json_loads(path.read_text())
 
 
 def test_evaluation_reports_dice_with_a_confidence_interval_and_froc(tiny_data: Path, tmp_path: Path) -> None:

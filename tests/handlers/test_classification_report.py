@@ -15,7 +15,7 @@ from monai.data import MetaTensor
 from sklearn.metrics import roc_auc_score
 
 from monai_mammo.handlers import ClassificationReport
-from monai_mammo.handlers.classification_report import binary_metrics, strict_json
+from monai_mammo.handlers.classification_report import binary_metrics
 
 
 def cohort(n_patients: int = 30, seed: int = 0) -> list[dict]:
@@ -114,13 +114,6 @@ def test_patient_bootstrap_is_wider_than_case_bootstrap_for_correlated_views(tmp
     by_case = binary_metrics(y, s, groups=None, n_boot=300)["auc"]["ci95"]
     by_patient = results["per_image"]["malignant"]["auc"]["ci95"]
     assert by_patient[1] - by_patient[0] > by_case[1] - by_case[0]
-
-
-def test_strict_json_replaces_nan() -> None:
-    assert strict_json({"a": [float("nan"), 1.0, np.float32(2.0)], "b": float("inf")}) == {
-        "a": [None, 1.0, 2.0],
-        "b": None,
-    }
 
 
 def test_bad_inputs_fail_clearly(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import nibabel as nib
@@ -23,8 +24,15 @@ def disc(shape: tuple[int, int], centre: tuple[int, int], radius: float) -> torc
     return torch.from_numpy(((rr - centre[0]) ** 2 + (cc - centre[1]) ** 2 <= radius**2).astype(np.float32))
 
 
-def item(name: str, prob: torch.Tensor, label: torch.Tensor, patient: str) -> dict:
-    meta = {"filename_or_obj": f"/data/{name}.dcm", "pixel_spacing": [0.1, 0.1]}
+def item(
+    name: str, prob: torch.Tensor, label: torch.Tensor, patient: str, spacing: list[float] | None = None
+) -> dict:
+    """0.6 mm pixels by default: the smallest synthetic lesion below (13 pixels) is 4.7 mm², above the 4 mm²
+    minimum lesion size of the handlers."""
+    meta = {
+        "filename_or_obj": f"/data/{name}.dcm",
+        "pixel_spacing": [0.6, 0.6] if spacing is None else spacing,
+    }
     return {
         "pred": MetaTensor((prob >= 0.5).float()[None], meta=dict(meta)),
         "prob": MetaTensor(prob[None], meta=dict(meta)),
@@ -71,7 +79,45 @@ def test_writer_writes_each_image_and_a_summary(tmp_path: Path, images: list[dic
     rows = list(csv.DictReader((tmp_path / "summary.csv").open()))
     assert [(r["name"], r["n_lesions"]) for r in rows] == [("a", "1"), ("b", "1"), ("c", "0")]
     lesion = next(csv.DictReader((tmp_path / "a" / "lesions.csv").open()))
-    assert float(lesion["area_mm2"]) == pytest.approx(int(lesion["area_px"]) * 0.01)
+    assert float(lesion["area_mm2"]) == pytest.approx(int(lesion["area_px"]) * 0.36)
+
+
+def specks(shape: tuple[int, int] = (64, 48)) -> torch.Tensor:
+    """A lesion (a disc of 113 pixels) and specks of 1, 3, 12 and 30 pixels."""
+    prob = 0.9 * disc(shape, (20, 20), 6)
+    prob[50, 5] = 0.7
+    prob[50, 10:13] = 0.7
+    prob[40:43, 40:44] = 0.7
+    prob[55:60, 30:36] = 0.7
+    return prob
+
+
+@pytest.mark.parametrize(
+    "spacing, kwargs, areas",
+    [
+        ([0.6, 0.6], {}, [113, 12, 30]),  # 4 mm² = 11.1 pixels of 0.36 mm²
+        ([0.3, 0.3], {}, [113]),  # 4 mm² = 44.4 pixels of 0.09 mm²
+        ([0.3, 0.3], {"min_area_mm2": None, "min_area_px": 12}, [113, 12, 30]),
+        (None, {}, [113, 30]),  # no spacing: 16 pixels
+        (None, {"working_size": 32}, [113]),  # 16 pixels of a 32-pixel working image: 36 of these
+        (None, {"working_size": 128}, [113, 30]),  # never fewer than 16 pixels of the written image
+        ([0.6, 0.6], {"min_area_mm2": 0.0, "min_area_px": 0}, [113, 1, 3, 12, 30]),
+    ],
+)
+def test_writer_reports_no_lesion_below_the_minimum_size(
+    tmp_path: Path, spacing: list[float] | None, kwargs: dict, areas: list[int]
+) -> None:
+    one = item(
+        "s", specks(), torch.zeros(64, 48), "p1", spacing=[math.nan, math.nan] if spacing is None else spacing
+    )
+    run(SegmentationWriter(tmp_path, pred_key="prob", data_root_dir="/data", **kwargs), [one])
+    rows = list(csv.DictReader((tmp_path / "s" / "lesions.csv").open()))
+    assert sorted(int(r["area_px"]) for r in rows) == sorted(areas)
+    assert [r["label"] for r in rows] == [str(i) for i in range(1, len(areas) + 1)]
+    summary = next(csv.DictReader((tmp_path / "summary.csv").open()))
+    assert summary["n_lesions"] == str(len(areas))
+    mask = np.asarray(Image.open(tmp_path / "s" / "mask.png")) > 0
+    assert mask.sum() == 113 + 1 + 3 + 12 + 30  # the mask keeps every pixel above the threshold
 
 
 def test_writer_keeps_inputs_that_share_a_name_apart(tmp_path: Path, images: list[dict]) -> None:
@@ -98,6 +144,10 @@ def test_writer_checks_its_keys(tmp_path: Path, images: list[dict]) -> None:
         run(SegmentationWriter(tmp_path, pred_key="nope"), images)
     with pytest.raises(ValueError, match="threshold"):
         SegmentationWriter(tmp_path, threshold=0.0)
+    with pytest.raises(ValueError, match="min_area_mm2"):
+        SegmentationWriter(tmp_path, min_area_mm2=-1.0)
+    with pytest.raises(ValueError, match="working_size"):
+        SegmentationWriter(tmp_path, working_size=0)
 
 
 def test_report_dice_and_froc(tmp_path: Path, images: list[dict]) -> None:
@@ -121,6 +171,34 @@ def test_report_dice_and_froc(tmp_path: Path, images: list[dict]) -> None:
     expected_sens = {"0.5": 2 / 3, "1": 1.0, "2": 1.0, "4": 1.0}
     assert sens == pytest.approx(expected_sens)
     assert (tmp_path / "froc.csv").is_file() and (tmp_path / "froc.png").is_file()
+
+
+def test_report_leaves_out_candidates_below_the_minimum_size(tmp_path: Path, images: list[dict]) -> None:
+    """Specks of 1, 3, 12 and 30 pixels (0.36, 1.1, 4.3 and 10.8 mm²) beside image a's lesion: false
+    positives only from 4 mm² on, as the writer lists them; all four without a minimum."""
+    truth = disc((64, 48), (20, 20), 6)
+    speckled = [item("s", specks(), truth, "p1"), *images[1:]]
+    per_image = {}
+    for kwargs in ({}, {"min_area_mm2": None, "min_area_px": 1}):
+        report = SegmentationReport(tmp_path / str(len(per_image)), group_key=None, n_boot=50, **kwargs)
+        run(report, speckled)
+        per_image[len(per_image)] = report.rows[0]
+    assert per_image[0]["n_detected"] == 1 and per_image[0]["n_false_positives"] == 2
+    assert per_image[1]["n_detected"] == 1 and per_image[1]["n_false_positives"] == 4
+    assert report.results["froc"]["min_area_mm2"] is None
+
+
+def test_report_counts_in_pixels_of_the_evaluated_map_and_in_its_own_spacing(tmp_path: Path) -> None:
+    """Without spacing: 16 pixels of the map. With the reader's spacing and an affine of a resize: the
+    resized pixels' size (0.3 mm read, resized to half: 0.6 mm, 0.36 mm² a pixel)."""
+    truth = disc((64, 48), (20, 20), 6)
+    unknown = item("u", specks(), truth, "p1", spacing=[math.nan, math.nan])
+    resized = item("r", specks(), truth, "p1", spacing=[0.3, 0.3])
+    resized["prob"].meta["original_affine"] = np.diag([0.3, 0.3, 1.0])
+    resized["prob"].affine = torch.diag(torch.tensor([0.6, 0.6, 1.0], dtype=torch.float64))
+    report = SegmentationReport(tmp_path, group_key=None, n_boot=50)
+    run(report, [unknown, resized])
+    assert [r["n_false_positives"] for r in report.rows] == [1, 2]  # 30 px; 12 and 30 px (4.3, 10.8 mm²)
 
 
 def test_report_without_lesions_has_no_froc(tmp_path: Path, images: list[dict]) -> None:

@@ -11,7 +11,13 @@ from monai.data import MetaTensor
 from PIL import Image
 from scipy import ndimage
 
-from monai_mammo.metrics import LESION_COLUMNS, lesion_label_map, lesion_table
+from monai_mammo.metrics import (
+    LESION_COLUMNS,
+    lesion_label_map,
+    lesion_table,
+    min_candidate_area_px,
+    pixel_spacing_of,
+)
 
 
 def _map():
@@ -93,3 +99,69 @@ def test_real_lesion_masks_cdd_cesm(shared_data):
         assert sorted(r["area_px"] for r in rows) == sorted(np.bincount(truth.ravel())[1:].tolist())
         for r in rows:  # the peak lies inside its own component
             assert lesion[r["peak_row"], r["peak_col"]]
+
+
+def _specks() -> np.ndarray:
+    """Components of 15, 4 and 2 pixels (the 2-pixel one a speck at any scale)."""
+    p = np.zeros((40, 60), dtype=np.float32)
+    p[2:5, 3:8] = 0.7  # 15 px
+    p[20:22, 30:32] = 0.6  # 4 px
+    p[30, 50:52] = 0.55  # 2 px
+    return p
+
+
+@pytest.mark.parametrize(
+    "spacing, min_area_mm2, min_area_px, kept",
+    [
+        ((0.5, 0.5), 1.0, 100, [15, 4]),  # spacing known: mm² (4 px = 1 mm² is kept, 2 px = 0.5 mm² not)
+        ((0.5, 0.5), 1.01, 1, [15]),
+        ((0.1, 0.1), 4.0, 1, []),  # 15 px at 0.1 mm is 0.15 mm²: no lesion
+        (None, 1.0, 4, [15, 4]),  # spacing unknown: pixels
+        (None, 1.0, 5, [15]),
+        ((math.nan, math.nan), 1.0, 16, []),
+        ((0.5, 0.5), None, 3, [15, 4]),  # no mm² minimum: pixels even with a spacing
+    ],
+)
+def test_minimum_area_in_mm2_when_the_spacing_is_known_else_in_pixels(
+    spacing, min_area_mm2, min_area_px, kept
+):
+    rows = lesion_table(
+        _specks(), 0.5, pixel_spacing=spacing, min_area_px=min_area_px, min_area_mm2=min_area_mm2
+    )
+    assert [r["area_px"] for r in rows] == kept
+    assert [r["label"] for r in rows] == list(range(1, len(kept) + 1))
+
+
+def test_minimum_in_pixels_of_the_working_image_scales_to_the_map():
+    """A map twice the working image's side (60 vs 30) holds 4 of its pixels per working pixel; a map smaller
+    than the working image never keeps a component below ``min_area_px`` of its own pixels."""
+
+    def areas(**kwargs):
+        return [r["area_px"] for r in lesion_table(_specks(), 0.5, **kwargs)]
+
+    assert areas(min_area_px=1, working_size=30) == [15, 4]  # 4 map px: 1 working px
+    assert areas(min_area_px=2, working_size=30) == [15]  # 8 map px
+    assert areas(min_area_px=1, working_size=15) == []  # 16 map px
+    assert areas(min_area_px=4, working_size=600) == [15, 4]  # 4 map px, not 0.04
+    assert min_candidate_area_px((1024, 1024), None, 4.0, 16, working_size=512) == 64
+    assert min_candidate_area_px((1024, 1024), (0.2, 0.2), 4.0, 16, working_size=512) == pytest.approx(100)
+    for bad in ({"min_area_px": -1}, {"min_area_mm2": -1.0}, {"working_size": 0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            lesion_table(_specks(), 0.5, **bad)
+
+
+def test_spacing_of_a_resized_metatensor_follows_its_affine():
+    """The readers' ``pixel_spacing`` is the original one; after a resize the affine gives the new size."""
+    meta = {
+        "pixel_spacing": [0.1, 0.1],
+        "original_affine": np.diag([0.1, 0.1, 1.0]),
+        "affine": np.diag([0.2, 0.4, 1.0]),
+    }
+    resized = MetaTensor(torch.from_numpy(_specks())[None], meta=meta)
+    assert pixel_spacing_of(resized) == pytest.approx((0.2, 0.4))
+    assert lesion_table(resized, 0.5)[0]["area_mm2"] == pytest.approx(15 * 0.08)
+    assert pixel_spacing_of(MetaTensor(torch.zeros(1, 4, 4), meta={"pixel_spacing": [0.1, 0.2]})) == (
+        0.1,
+        0.2,
+    )
+    assert all(math.isnan(v) for v in pixel_spacing_of(np.zeros((4, 4))))

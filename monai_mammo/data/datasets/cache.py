@@ -39,6 +39,7 @@ from monai_mammo.data.datasets.files import image_shape, is_dicom
 from monai_mammo.data.datasets.masks import MaskSpec, resize_nearest
 from monai_mammo.data.datasets.records import ImageRecord
 from monai_mammo.data.errors import BlankImageError, MammoReadError
+from monai_mammo.utils.json_text import strict_json_text
 
 CACHE_FORMAT = 1
 """Version of the cache layout; a cache folder written by another version is refused."""
@@ -240,7 +241,7 @@ def run_task(task: CacheTask) -> dict[str, Any]:
         if task.boxes is not None:
             sy, sx = size[0] / original[0], size[1] / original[1]
             meta["boxes"] = [[b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy] for b in task.boxes]
-        atomic_write_bytes(task.meta_out, json.dumps(meta, indent=1).encode())
+        atomic_write_bytes(task.meta_out, strict_json_text(meta, indent=1).encode("utf-8"))
         return {**meta, "resumed": False}
     except Exception as e:  # a batch job records the failure and goes on (never fatal)
         return {
@@ -284,7 +285,7 @@ def check_settings(files_dir: str | os.PathLike[str], settings: dict[str, Any]) 
                 f"{settings}. "
                 "Fix: choose another --cache folder, or delete this one."
             )
-    atomic_write_bytes(path, json.dumps(settings, indent=1).encode())
+    atomic_write_bytes(path, strict_json_text(settings, indent=1).encode("utf-8"))
 
 
 def materialize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 import os
 from collections import Counter
@@ -23,6 +22,7 @@ from monai_mammo.data.datalist import (
 from monai_mammo.data.datasets.cache import materialize
 from monai_mammo.data.datasets.records import BOX_FORMAT, DatasetLayoutError, ImageRecord, ScanResult
 from monai_mammo.data.datasets.registry import get_dataset
+from monai_mammo.utils.json_text import strict_json_text
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def _write_report(
         "missing_in_datalist": missing,
         "issues": scan.issues,
     }
-    text = json.dumps(payload, indent=1, default=str) + "\n"
+    text = strict_json_text(payload, indent=1, default=str) + "\n"
     return atomic_write_bytes(report_path(out), text.encode("utf-8"))
 
 
