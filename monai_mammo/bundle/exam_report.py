@@ -5,17 +5,19 @@ The two bundles of this project each write per-image outputs under their own out
 by name:
 
 - classification (``mammo_classification``, :class:`monai_mammo.handlers.ClassificationWriter`):
-  ``report.json`` (images with exam/patient/laterality/view and class probabilities, breasts, exams, the
-  aggregation rule) and ``<name>/heatmap.png``, ``<name>/overlay.png``;
+  ``report.json`` (images with exam/patient/laterality/view and class probabilities, breasts, exams with
+  the rule that grouped their views, the aggregation rule) and ``<name>/heatmap.png``, ``<name>/overlay.png``;
 - segmentation (``mammo_lesion_segmentation``, :class:`monai_mammo.handlers.SegmentationWriter`):
   ``<name>/lesions.csv`` (one row per candidate lesion), ``<name>/mask.png``, ``<name>/overlay.png``.
 
 :meth:`ExamReport.write` writes ``<output_dir>/<exam>/`` for every exam of the classification report:
-``report.json`` (scores of the exam and its breasts, and per image the probabilities, the lesions and the
-file names), ``report.md`` (the same for a person) and, per image, ``<name>/`` with the heat map, both
-overlays, the lesion mask and table, and ``combined.png`` (image, Grad-CAM heat in red, lesion outlines in
-yellow, in the original geometry). ``index.csv`` and ``index.json`` list the exams and the inputs that
-failed in either run. Every file is written atomically; the folders are self-contained (copies, not links).
+``report.json`` (scores of the exam and its breasts, ``grouped_by``: the rule of
+:func:`monai_mammo.data.exam_grouping.group_exams` that put its views together, and per image the
+probabilities, the lesions and the file names), ``report.md`` (the same for a person) and, per image,
+``<name>/`` with the heat map, both overlays, the lesion mask and table, and ``combined.png`` (image,
+Grad-CAM heat in red, lesion outlines in yellow, in the original geometry). ``index.csv`` and ``index.json``
+list the exams (with ``grouped_by``) and the inputs that failed in either run. Every file is written
+atomically; the folders are self-contained (copies, not links).
 """
 
 from __future__ import annotations
@@ -58,8 +60,8 @@ _NUMBERS = (
 def exam_folder_name(exam_id: str) -> str:
     """A file-system-safe folder name for an exam id (``mini_mias:W001`` -> ``mini_mias_W001``).
 
-    :class:`ExamReport` names an exam's folder ``<patient>_<exam id>``, or ``<patient>`` when the exam id is
-    the patient id.
+    :class:`ExamReport` names an exam's folder ``<patient>_<exam id>``, or ``<exam id>`` when the exam id is
+    the patient id or begins with it (``P_00173``, ``p1_20200101`` for patient and study date).
     """
     name = _UNSAFE.sub("_", str(exam_id)).strip("._")
     return name or "exam"
@@ -206,7 +208,7 @@ class ExamReport:
         lines = [
             f"# Exam {report['exam_id']}",
             "",
-            f"Patient {report['patient_id']}.",
+            f"Patient {report['patient_id']}; views grouped into this exam by {report.get('grouped_by')}.",
             "**Not for clinical use** (research software; see the model cards).",
             "",
             "| exam score | value |",
@@ -257,16 +259,18 @@ class ExamReport:
         for exam in cls_report["exams"]:
             exam_id = str(exam["exam_id"])
             patient = str(exam["patient_id"])
-            folder = self.output_dir / exam_folder_name(
-                exam_id if exam_id == patient else f"{patient}_{exam_id}"
-            )
+            named = exam_id == patient or exam_id.startswith(f"{patient}_")
+            folder = self.output_dir / exam_folder_name(exam_id if named else f"{patient}_{exam_id}")
             images = [self._image(row, folder, class_names) for row in images_by_exam.get(exam_id, [])]
             scores = {
-                k: v for k, v in exam.items() if k not in ("exam_id", "patient_id", "breasts", "images")
+                k: v
+                for k, v in exam.items()
+                if k not in ("exam_id", "patient_id", "breasts", "images", "grouped_by")
             }
             report = {
                 "exam_id": exam_id,
                 "patient_id": exam["patient_id"],
+                "grouped_by": exam.get("grouped_by"),
                 "class_names": class_names,
                 "exam": scores,
                 "breasts": breasts_by_exam.get(exam_id, []),
@@ -282,6 +286,7 @@ class ExamReport:
                 {
                     "exam_id": exam_id,
                     "patient_id": exam["patient_id"],
+                    "grouped_by": exam.get("grouped_by"),
                     "folder": folder.name,
                     "n_images": len(images),
                     "n_lesions": n_lesions,

@@ -17,7 +17,8 @@ from monai.data import MetaTensor
 
 from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.data.datalist import atomic_write_bytes
-from monai_mammo.handlers.classification_writer import view_identity, write_csv
+from monai_mammo.data.exam_grouping import ExamEvidence, group_exams
+from monai_mammo.handlers.classification_writer import exam_evidence, grouped_views, write_csv
 from monai_mammo.handlers.per_image import PerImageHandler
 from monai_mammo.metrics.calibration import expected_calibration_error, reliability_bins
 from monai_mammo.metrics.classification import (
@@ -103,9 +104,10 @@ class ClassificationReport(PerImageHandler):
     """Collect the class probabilities and labels of an evaluator; report ROC, sensitivity, calibration.
 
     For every image it reads the class probabilities (``pred_key``, ``(K,)``: ``Activationsd(softmax=True)``)
-    and the true class index (``label_key``), and the image's exam, patient, laterality and view
-    (:func:`monai_mammo.handlers.classification_writer.view_identity`: data item, then metadata). When the
-    run completes it evaluates each binary question of ``questions`` (default: ``malignant`` = class 2 vs the
+    and the true class index (``label_key``), and what the image says about its exam
+    (:func:`monai_mammo.handlers.classification_writer.exam_evidence`: data item, then metadata). When the
+    run completes it groups the images into exams (:func:`monai_mammo.data.exam_grouping.group_exams`) and
+    evaluates each binary question of ``questions`` (default: ``malignant`` = class 2 vs the
     rest, score ``P(malignant)``; ``abnormal`` = classes 1-2 vs normal, score ``1 - P(normal)``) at two
     levels:
 
@@ -173,10 +175,11 @@ class ClassificationReport(PerImageHandler):
         self.aggregator = aggregator if aggregator is not None else ExamAggregator(self.class_names)
         super().__init__(output_transform=output_transform, name=name)
         self.views: list[ViewPrediction] = []
+        self.evidence: list[ExamEvidence] = []
         self.results: dict[str, Any] = {}
 
     def _reset(self, engine: Any = None) -> None:
-        self.views, self.results = [], {}
+        self.views, self.evidence, self.results = [], [], {}
         self._names.reset()
 
     def _completed(self, engine: Any = None) -> None:
@@ -215,8 +218,10 @@ class ClassificationReport(PerImageHandler):
             source = str(meta.get("filename_or_obj", f"image_{len(self.views)}"))
             self._names.logger = self.logger
             name = self._names(source)
+            evidence = exam_evidence(data, meta, name, source)
+            self.evidence.append(evidence)
             self.views.append(
-                ViewPrediction(name=name, probs=probs, label=label, **view_identity(data, meta, name))
+                ViewPrediction(name=name, probs=probs, label=label, **group_exams([evidence])[0].identity())
             )
 
     def _evaluate(
@@ -263,6 +268,7 @@ class ClassificationReport(PerImageHandler):
         Returns:
             The results (also in :attr:`results`).
         """
+        self.views, _ = grouped_views(self.views, self.evidence)  # the run's images together
         normal = self.aggregator.normal_index
         probs = np.asarray([v.probs for v in self.views], dtype=np.float64).reshape(-1, len(self.class_names))
         labels = np.asarray([v.label for v in self.views], dtype=np.int64)

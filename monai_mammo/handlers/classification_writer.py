@@ -4,6 +4,7 @@ classification run."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -17,16 +18,26 @@ from monai.data import MetaTensor
 from monai_mammo.bundle.classification_outputs import write_classification_outputs
 from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.data.exam_grouping import ExamAssignment, ExamEvidence, group_exams
 from monai_mammo.handlers.per_image import PerImageHandler, per_image_batch
 from monai_mammo.metrics.exam import DEFAULT_CLASS_NAMES, ExamAggregator, ViewPrediction
 from monai_mammo.utils.enums import Laterality, MammoMetaKey, ViewPosition
 from monai_mammo.utils.json_text import strict_json_text
 
-__all__ = ["ClassificationWriter", "per_image_batch", "view_identity", "write_csv"]
+__all__ = [
+    "ClassificationWriter",
+    "exam_evidence",
+    "grouped_views",
+    "per_image_batch",
+    "view_identity",
+    "write_csv",
+]
 
 UNKNOWN = "UNKNOWN"
-EXAM_KEYS = ("exam_id", "study_id", "StudyInstanceUID")
-"""Data (datalist) keys holding an exam id, tried in this order before the image metadata."""
+EXAM_KEYS = ("exam_id", "study_id")
+"""Data (datalist) keys holding an exam id, tried in this order; a datalist exam id is taken as it is."""
+IDENTITY_KEYS = ("exam_id", "patient_id", "laterality", "view", "grouped_by")
+"""The fields of an image's identity in ``prediction.json`` and the tables."""
 
 
 def _text(value: Any) -> str | None:
@@ -41,16 +52,14 @@ def _text(value: Any) -> str | None:
     return text if text and text.upper() != UNKNOWN else None
 
 
-def view_identity(item: Mapping[str, Any], meta: Mapping[str, Any], name: str) -> dict[str, str]:
-    """Exam, patient, laterality and view of one image, from its data item first, then its metadata.
+def exam_evidence(
+    item: Mapping[str, Any], meta: Mapping[str, Any], name: str, source: str | None = None
+) -> ExamEvidence:
+    """What one image says about its exam: its data item first, then its metadata.
 
-    Lookup order:
-
-    - ``exam_id``: the item's ``exam_id``/``study_id``/``StudyInstanceUID``; the metadata's
-      ``StudyInstanceUID`` (DICOM); the patient id (a datalist's ``patient_id``, the DICOM ``PatientID``):
-      all the images of a patient are one exam, which fits data sets with one exam per patient (mini-MIAS:
-      both breasts of a woman); else the image's own ``name`` (an exam of one image);
-    - ``patient_id``: the item's ``patient_id``, the metadata's ``PatientID``, else the exam id;
+    - exam: the item's ``exam_id``/``study_id``; the study: the item's, else the metadata's
+      ``StudyInstanceUID``; the woman: the item's ``patient_id`` and the metadata's ``PatientID``; the
+      metadata's ``StudyDate``; the file path ``source`` (default: the metadata's ``filename_or_obj``);
     - ``laterality`` and ``view``: the item's ``laterality``/``view``, else the reader's ``laterality`` and
       ``view_position`` metadata (:class:`~monai_mammo.utils.enums.MammoMetaKey`), else ``"UNKNOWN"``.
 
@@ -58,23 +67,67 @@ def view_identity(item: Mapping[str, Any], meta: Mapping[str, Any], name: str) -
         item: the image's data dictionary (datalist fields travel with it through the loader).
         meta: the metadata of the image tensor.
         name: the image's output name.
+        source: the image's file path.
 
     Returns:
-        ``{"exam_id", "patient_id", "laterality", "view"}`` as strings.
+        The evidence for :func:`monai_mammo.data.exam_grouping.group_exams`.
     """
-    patient = _text(item.get("patient_id")) or _text(meta.get("PatientID"))
-    exam = next((t for t in (_text(item.get(k)) for k in EXAM_KEYS) if t), None)
-    exam = exam or _text(meta.get("StudyInstanceUID")) or patient or name
     laterality = Laterality.parse(
         _text(item.get("laterality")) or _text(meta.get(MammoMetaKey.LATERALITY.value))
     )
     view = ViewPosition.parse(_text(item.get("view")) or _text(meta.get(MammoMetaKey.VIEW.value)))
-    return {
-        "exam_id": exam,
-        "patient_id": patient or exam,
-        "laterality": laterality.value,
-        "view": view.value,
-    }
+    return ExamEvidence(
+        name=name,
+        exam_id=next((t for t in (_text(item.get(k)) for k in EXAM_KEYS) if t), None),
+        patient_id=_text(item.get("patient_id")),
+        study_uid=_text(item.get("StudyInstanceUID")) or _text(meta.get("StudyInstanceUID")),
+        dicom_patient_id=_text(meta.get("PatientID")),
+        study_date=_text(meta.get("StudyDate")),
+        source=source if source is not None else _text(meta.get("filename_or_obj")),
+        laterality=laterality.value,
+        view=view.value,
+    )
+
+
+def view_identity(item: Mapping[str, Any], meta: Mapping[str, Any], name: str) -> dict[str, str]:
+    """Exam, patient, laterality and view of one image on its own (see :func:`exam_evidence`).
+
+    An image alone has no other image to be grouped with, so its exam is the first of: the datalist exam id,
+    the study UID, the datalist patient id, the DICOM PatientID (with the study date), the woman a data set's
+    naming convention gives, the image's own ``name``. :func:`grouped_views` groups the images of a run
+    together (:func:`monai_mammo.data.exam_grouping.group_exams`).
+
+    Args:
+        item: the image's data dictionary.
+        meta: the metadata of the image tensor.
+        name: the image's output name.
+
+    Returns:
+        ``{"exam_id", "patient_id", "laterality", "view"}`` as strings.
+    """
+    return group_exams([exam_evidence(item, meta, name)])[0].identity()
+
+
+def grouped_views(
+    views: Sequence[ViewPrediction], evidence: Sequence[ExamEvidence]
+) -> tuple[list[ViewPrediction], list[ExamAssignment]]:
+    """The views of a run with the exams :func:`~monai_mammo.data.exam_grouping.group_exams` gives them.
+
+    Args:
+        views: the view predictions, in run order.
+        evidence: what each image says about its exam, in the same order.
+
+    Returns:
+        The views with their exam, patient, laterality and view replaced, and the assignments (with
+        ``grouped_by``).
+
+    Raises:
+        ValueError: when the two lists differ in length.
+    """
+    if len(views) != len(evidence):
+        raise ValueError(f"{len(views)} views but evidence for {len(evidence)} images.")
+    assignments = group_exams(evidence)
+    return [dataclasses.replace(v, **a.identity()) for v, a in zip(views, assignments)], assignments
 
 
 def write_csv(
@@ -101,13 +154,17 @@ class ClassificationWriter(PerImageHandler):
     exams with :class:`monai_mammo.metrics.ExamAggregator` (breast = mean of its views, exam = max over its
     breasts, by default) and writes into ``output_dir``, atomically:
 
-    - ``predictions.csv``: one row per image (name, source, exam, patient, laterality, view, ``p_<class>``,
-      predicted class, the label when the data has one, the output folder);
-    - ``breasts.csv`` and ``exams.csv``: one row per breast and per exam (see ``ExamAggregator``);
+    - ``predictions.csv``: one row per image (name, source, exam, patient, laterality, view, the rule that
+      grouped its exam, ``p_<class>``, predicted class, the label when the data has one, the output folder);
+    - ``breasts.csv`` and ``exams.csv``: one row per breast and per exam (see ``ExamAggregator``; an exam's
+      ``grouped_by`` is the rule that made it);
     - ``report.json``: all three levels, the class names, the aggregation rule and the heat map's class.
 
-    The exam, patient, laterality and view of an image come from its data item, then its metadata (see
-    :func:`view_identity`).
+    What an image says about its exam comes from its data item, then its metadata (:func:`exam_evidence`);
+    when the run completes the images are grouped into exams all together
+    (:func:`monai_mammo.data.exam_grouping.group_exams`: a study UID several images share, the woman and the
+    study date, a public data set's naming convention, ...), and the ``prediction.json`` of an image whose
+    exam changed by that is written again.
 
     Args:
         output_dir: the folder of the outputs.
@@ -169,9 +226,11 @@ class ClassificationWriter(PerImageHandler):
         super().__init__(output_transform=output_transform, name=name)
         self.rows: list[dict[str, Any]] = []
         self.views: list[ViewPrediction] = []
+        self.evidence: list[ExamEvidence] = []
+        self._records: list[dict[str, Any]] = []  # what each prediction.json holds
 
     def _reset(self, engine: Any = None) -> None:
-        self.rows, self.views = [], []
+        self.rows, self.views, self.evidence, self._records = [], [], [], []
         self._names.reset()
 
     def _completed(self, engine: Any = None) -> None:
@@ -207,7 +266,9 @@ class ClassificationWriter(PerImageHandler):
             source = str(meta.get("filename_or_obj", f"image_{len(self.rows)}"))
             self._names.logger = self.logger
             name = self._names(source)
-            identity = view_identity(data, meta, name)
+            evidence = exam_evidence(data, meta, name, source)
+            alone = group_exams([evidence])[0]  # until the run completes and the images are grouped
+            identity = {**alone.identity(), "grouped_by": alone.grouped_by}
             label = self._label(data)
             written = write_classification_outputs(
                 self.output_dir,
@@ -225,8 +286,12 @@ class ClassificationWriter(PerImageHandler):
                 overlay_max_size=self.overlay_max_size,
             )
             self.views.append(
-                ViewPrediction(name=name, probs=tuple(float(p) for p in probs), label=label, **identity)
+                ViewPrediction(
+                    name=name, probs=tuple(float(p) for p in probs), label=label, **alone.identity()
+                )
             )
+            self.evidence.append(evidence)
+            self._records.append(dict(written.record))
             row: dict[str, Any] = {"name": name, "source": source, **identity}
             row.update({f"p_{c}": round(float(p), 6) for c, p in zip(self.class_names, probs)})
             row["predicted_class"] = written.record["predicted_class"]
@@ -239,9 +304,23 @@ class ClassificationWriter(PerImageHandler):
                 + ")"
             )
 
+    def group(self) -> None:
+        """Group all the images of the run into exams: update :attr:`views` and the rows' identity."""
+        self.views, assignments = grouped_views(self.views, self.evidence)
+        for row, assignment in zip(self.rows, assignments):
+            row.update(assignment.identity(), grouped_by=assignment.grouped_by)
+
     def report(self) -> dict[str, Any]:
         """The report of the images written in this run: images, breasts, exams, classes and rules."""
+        self.group()
         breasts, exams = self.aggregator(self.views)
+        rules: dict[str, set[str]] = {}
+        for row in self.rows:
+            rules.setdefault(str(row["exam_id"]), set()).add(str(row["grouped_by"]))
+        exam_rows = [
+            {**self.aggregator.exam_row(e), "grouped_by": "; ".join(sorted(rules.get(e.exam_id, ())))}
+            for e in exams
+        ]
         return {
             "class_names": list(self.class_names),
             "heatmap": {
@@ -255,8 +334,20 @@ class ClassificationWriter(PerImageHandler):
             "n_images": len(self.rows),
             "images": self.rows,
             "breasts": [self.aggregator.breast_row(b) for b in breasts],
-            "exams": [self.aggregator.exam_row(e) for e in exams],
+            "exams": exam_rows,
         }
+
+    def _rewrite_predictions(self) -> None:
+        """Write again the ``prediction.json`` of every image whose exam the grouping changed."""
+        for row, record in zip(self.rows, self._records):
+            identity = {k: row[k] for k in IDENTITY_KEYS}
+            if all(record.get(k) == v for k, v in identity.items()):
+                continue
+            record.update(identity)
+            atomic_write_bytes(
+                Path(row["folder"]) / "prediction.json",
+                (strict_json_text(record, default=str) + "\n").encode("utf-8"),
+            )
 
     def write_report(self, engine: Any = None) -> Path:
         """Write ``predictions.csv``, ``breasts.csv``, ``exams.csv`` and ``report.json``, each atomically.
@@ -268,8 +359,9 @@ class ClassificationWriter(PerImageHandler):
             The path of ``report.json``.
         """
         report = self.report()
+        self._rewrite_predictions()
         probs = [f"p_{c}" for c in self.class_names]
-        image_columns = ["name", "source", "exam_id", "patient_id", "laterality", "view", *probs]
+        image_columns = ["name", "source", *IDENTITY_KEYS, *probs]
         write_csv(
             self.output_dir / "predictions.csv",
             report["images"],
@@ -299,6 +391,7 @@ class ClassificationWriter(PerImageHandler):
             "predicted_class",
             "most_suspicious_breast",
             "label",
+            "grouped_by",
         ]
         write_csv(self.output_dir / "exams.csv", report["exams"], exam_columns)
         path = atomic_write_bytes(

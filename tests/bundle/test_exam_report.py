@@ -135,3 +135,20 @@ def test_exam_folder_names_are_safe() -> None:
     assert exam_folder_name("mini_mias:W001") == "mini_mias_W001"
     assert exam_folder_name("1.2.840/..") == "1.2.840"
     assert exam_folder_name("::") == "exam"
+
+
+def test_the_rule_that_grouped_the_exam_is_reported(runs: tuple[Path, Path, Path]) -> None:
+    """An exam grouped by patient and study date: its id begins with the patient's, which names the folder."""
+    cls_dir, _, out = runs
+    report = json.loads((cls_dir / "report.json").read_text())
+    for row in report["images"] + report["breasts"] + report["exams"]:
+        row["exam_id"] = "p1_20200101"
+    report["exams"][0]["grouped_by"] = "PatientID+StudyDate"
+    (cls_dir / "report.json").write_text(json.dumps(report))
+    index = json.loads(ExamReport(cls_dir, None, out).write().read_text())
+    assert [(e["folder"], e["grouped_by"]) for e in index["exams"]] == [
+        ("p1_20200101", "PatientID+StudyDate")
+    ]
+    exam = json.loads((out / "p1_20200101" / "report.json").read_text())
+    assert exam["grouped_by"] == "PatientID+StudyDate" and "grouped_by" not in exam["exam"]
+    assert "grouped into this exam by PatientID+StudyDate" in (out / "p1_20200101" / "report.md").read_text()

@@ -27,7 +27,7 @@ from ignite.engine import Events
 from monai.bundle import ConfigParser, ConfigWorkflow, verify_metadata, verify_net_in_out
 from PIL import Image
 
-from monai_mammo.bundle import locate_bundle_root
+from monai_mammo.bundle import ExamReport, locate_bundle_root
 from monai_mammo.data import MammoDicomReader
 from monai_mammo.data.phantom import write_phantom_dataset
 from monai_mammo.transforms import BreastMask
@@ -212,6 +212,42 @@ def test_inference_writes_heat_maps_in_the_original_geometry_and_reports_corrupt
     full = json.loads((out / "report.json").read_text())
     assert full["n_images"] == 4 and full["aggregation"]["view_rule"] == "mean"
     assert not [p for p in out.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+def test_inference_on_the_real_cbis_ddsm_films_makes_one_exam_of_two_breasts(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """The four CBIS-DDSM films of one woman: PatientID is per view (``Mass-Test_P_00173_LEFT_CC``) and every
+    image has its own StudyInstanceUID, so only the data set's naming pattern puts them in one exam."""
+    out = tmp_path / "classification"
+    workflow = bundle_workflow(
+        BUNDLE, INFERENCE, "inference", dataset_dir=str(shared_data / "cbis_ddsm"), output_dir=str(out)
+    )
+    workflow.run()
+    workflow.finalize()
+    report = json.loads((out / "report.json").read_text())
+    assert report["n_images"] == 4 and len(report["exams"]) == 1
+    exam = report["exams"][0]
+    rule = "CBIS-DDSM PatientID pattern"
+    assert (exam["exam_id"], exam["patient_id"], exam["grouped_by"]) == ("P_00173", "P_00173", rule)
+    assert [(b["laterality"], b["views"]) for b in report["breasts"]] == [("L", "CC+MLO"), ("R", "CC+MLO")]
+    assert {(i["exam_id"], i["grouped_by"]) for i in report["images"]} == {("P_00173", rule)}
+    record = json.loads((out / "dicom" / "1-130" / "prediction.json").read_text())
+    assert (record["exam_id"], record["laterality"], record["view"], record["grouped_by"]) == (
+        "P_00173",
+        "L",
+        "CC",
+        rule,
+    )
+    exams = tmp_path / "exams"
+    index = json.loads(ExamReport(out, None, exams, combined_max_size=256).write().read_text())
+    assert index["n_exams"] == 1 and index["exams"][0]["grouped_by"] == rule
+    exam_report = json.loads((exams / index["exams"][0]["folder"] / "report.json").read_text())
+    assert exam_report["grouped_by"] == rule and len(exam_report["images"]) == 4
+    assert [(b["laterality"], b["views"]) for b in exam_report["breasts"]] == [
+        ("L", "CC+MLO"),
+        ("R", "CC+MLO"),
+    ]
 
 
 def test_evaluation_reports_auc_sensitivity_calibration_per_image_and_exam(tmp_path: Path) -> None:

@@ -123,3 +123,17 @@ def test_bad_inputs_fail_clearly(tmp_path: Path) -> None:
         run(ClassificationReport(tmp_path), [{"pred": torch.rand(3), "label": torch.tensor(4)}])
     with pytest.raises(KeyError, match="label"):
         run(ClassificationReport(tmp_path), [{"pred": torch.rand(3)}])
+
+
+def test_views_are_grouped_into_women_before_the_exam_metrics(tmp_path: Path) -> None:
+    """mini-MIAS PNGs without datalist ids: the file names pair the two breasts of a woman (mdb001 + mdb002),
+    so the exam level and the patient bootstrap count women, not films."""
+    items = cohort(n_patients=10)
+    for i, item in enumerate(items):
+        del item["patient_id"], item["laterality"], item["view"]
+        item["image"].meta["filename_or_obj"] = f"/data/mdb{i + 1:03d}.png"
+    results = run(ClassificationReport(tmp_path, n_boot=50, seed=1, data_root_dir="/data"), items)
+    assert results["per_image"]["n"] == 20 and results["per_image"]["n_patients"] == 10
+    assert results["per_exam"]["n"] == 10
+    exams = list(csv.DictReader((tmp_path / "metrics_per_exam.csv").open()))
+    assert exams[0]["exam_id"] == "W001" and exams[0]["breasts"] == "L+R"

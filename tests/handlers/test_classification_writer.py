@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from ignite.engine import Engine
+from ignite.engine import Engine, Events
 from monai.data import MetaTensor
 from PIL import Image
 
@@ -143,3 +143,44 @@ def test_missing_keys_and_bad_settings_fail_clearly(tmp_path: Path) -> None:
         ClassificationWriter(tmp_path, heatmap_class=3)
     with pytest.raises(ValueError, match="classes"):
         ClassificationWriter(tmp_path, class_names=("a", "b"), aggregator=ExamAggregator())
+
+
+def test_views_of_one_woman_are_grouped_when_the_run_completes(tmp_path: Path) -> None:
+    """CBIS-DDSM tags: a StudyInstanceUID per image and a PatientID per view. Each image is an exam of its own
+    until the run completes; then the naming convention makes one exam, and prediction.json follows."""
+    images = [
+        item(
+            f"1-13{i}.dcm",
+            [0.5, 0.3, 0.2],
+            {
+                "StudyInstanceUID": f"1.3.6.{i}",
+                "PatientID": f"Mass-Test_P_00173_{side}_{view}",
+                "StudyDate": "20161004",
+                "laterality": side[0],
+                "view_position": view,
+            },
+        )
+        for i, (side, view) in enumerate((("LEFT", "CC"), ("LEFT", "MLO"), ("RIGHT", "CC"), ("RIGHT", "MLO")))
+    ]
+    handler = ClassificationWriter(tmp_path, data_root_dir="/data")
+    engine = Engine(lambda e, batch: [images[e.state.iteration - 1]])
+    handler.attach(engine)
+    seen: list[str] = []
+
+    @engine.on(Events.ITERATION_COMPLETED)
+    def _first_record(e: Engine) -> None:
+        if e.state.iteration == 1:
+            seen.append(json.loads((tmp_path / "1-130" / "prediction.json").read_text())["exam_id"])
+
+    engine.run(range(len(images)), max_epochs=1)
+    assert seen == ["1.3.6.0"]  # alone, the image is its own study
+    rule = "CBIS-DDSM PatientID pattern"
+    for i in range(4):
+        record = json.loads((tmp_path / f"1-13{i}" / "prediction.json").read_text())
+        assert (record["exam_id"], record["patient_id"], record["grouped_by"]) == ("P_00173", "P_00173", rule)
+    exams = list(csv.DictReader((tmp_path / "exams.csv").open()))
+    assert [(e["exam_id"], e["breasts"], e["grouped_by"]) for e in exams] == [("P_00173", "L+R", rule)]
+    breasts = list(csv.DictReader((tmp_path / "breasts.csv").open()))
+    assert [(b["laterality"], b["views"]) for b in breasts] == [("L", "CC+MLO"), ("R", "CC+MLO")]
+    rows = list(csv.DictReader((tmp_path / "predictions.csv").open()))
+    assert {r["grouped_by"] for r in rows} == {rule}
