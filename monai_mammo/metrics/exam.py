@@ -15,8 +15,10 @@ documented and configurable, that this package uses:
   the exam's the highest of its breasts.
 
 An image whose laterality is unknown is a breast of its own (its views cannot be paired). The exam of an
-image is what the caller says it is (a datalist ``exam_id``, the DICOM ``StudyInstanceUID``, the patient
-id); see :class:`monai_mammo.handlers.ClassificationWriter` for the order in which it is looked up.
+image is what the caller says it is; the handlers (:class:`monai_mammo.handlers.ClassificationWriter`,
+:class:`~monai_mammo.handlers.ClassificationReport`) group the images of a run with
+:func:`monai_mammo.data.exam_grouping.group_exams` (a study UID several images share, the woman and the study
+date, a public data set's naming convention, ...).
 """
 
 from __future__ import annotations
