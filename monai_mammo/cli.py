@@ -3,8 +3,9 @@
 Sub-commands:
 
 - ``phantom``: write synthetic DICOM MG mammograms with lesion masks and a datalist.
-- ``prepare``: turn a public data set (CBIS-DDSM, VinDr-Mammo, INbreast, mini-MIAS, RSNA, CMMD) into a
-  MONAI datalist with patient-level splits.
+- ``prepare``: turn a public data set (CBIS-DDSM, VinDr-Mammo, INbreast, mini-MIAS, RSNA, CMMD, DDSM
+  boxes) or a box-annotated dump (a YOLO folder, a CSV of boxes) into a MONAI datalist with patient-level
+  splits.
 - ``label-app``: write a MONAI Label app folder that serves and trains the bundles.
 
 Heavy imports happen inside each sub-command so that ``monai-mammo --help`` answers at once.
@@ -95,7 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     phantom.set_defaults(func=_phantom)
 
     prepare = sub.add_parser("prepare", help="import a public data set into a MONAI datalist")
-    prepare.add_argument("name", help="cbis_ddsm | vindr | inbreast | mini_mias | rsna | cmmd")
+    prepare.add_argument(
+        "name",
+        help="cbis_ddsm | vindr | inbreast | mini_mias | rsna | cmmd | ddsm_boxes | yolo_boxes | box_csv",
+    )
     prepare.add_argument("--root", type=Path, required=True, help="the data set's folder as downloaded")
     prepare.add_argument("--out", type=Path, required=True, help="datalist JSON to write")
     prepare.add_argument("--seed", type=int, default=0, help="split seed (default 0)")
@@ -118,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="importer option, repeatable: labels=CSV (cbis_ddsm), info_file=TXT (mini_mias), "
-        "table=CSV (inbreast, rsna), images_dir=DIR (vindr, rsna), clinical=FILE (cmmd)",
+        "table=CSV (inbreast, rsna, box_csv), images_dir=DIR (vindr, rsna, box_csv), clinical=FILE (cmmd), "
+        "class_pathology=NAME=PATHOLOGY,... (yolo_boxes, box_csv), data_yaml=YAML (yolo_boxes), "
+        "image_column=, box_columns=, box_format=xyxy|xywh, label_column=, patient_column= (box_csv)",
     )
     prepare.set_defaults(func=_prepare)
 
