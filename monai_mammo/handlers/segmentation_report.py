@@ -6,12 +6,13 @@ import csv
 import io
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from monai.data import MetaTensor, decollate_batch
+from monai.utils import ensure_tuple
 
 from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.handlers.per_image import PerImageHandler
@@ -19,6 +20,8 @@ from monai_mammo.metrics import (
     DEFAULT_FP_RATES,
     DEFAULT_MIN_AREA_MM2,
     DEFAULT_MIN_AREA_PX,
+    HIT_RULES,
+    FROCCurve,
     LesionMatch,
     bootstrap_ci,
     dice_per_image,
@@ -71,7 +74,9 @@ class SegmentationReport(PerImageHandler):
     - the Dice of ``prob >= threshold`` (:func:`monai_mammo.metrics.dice_per_image`; on an image without
       lesion it is 1 for an empty prediction and 0 otherwise);
     - the lesion candidates of ``prob >= candidate_threshold`` matched to the ground-truth lesions
-      (:func:`monai_mammo.metrics.match_lesions`: a candidate's peak inside a lesion detects it). Candidates
+      (:func:`monai_mammo.metrics.match_lesions`, under each of ``hit_rules``: ``"peak"``, a candidate's peak
+      inside a lesion detects it; ``"box"``, for loose box annotations, the candidate's centre inside the
+      lesion's bounding box or the box centre inside the candidate). Candidates
       below the minimum lesion size are left out, as :class:`SegmentationWriter` leaves them out of
       ``lesions.csv``: ``min_area_mm2`` when the pixel spacing is known (the spacing of the evaluated map, so
       a resized image's larger pixels count; :func:`monai_mammo.metrics.pixel_spacing_of`), else
@@ -79,9 +84,10 @@ class SegmentationReport(PerImageHandler):
 
     When the run completes it writes into ``output_dir``, each file atomically: ``metrics.json`` (mean Dice
     over the images with a lesion and over all images, each with a percentile bootstrap 95% CI resampling
-    patients when ``group_key`` is given; FROC sensitivity at ``fp_rates`` false positives per image and
-    their mean with a 95% CI), ``metrics_per_image.csv``, ``froc.csv`` (the curve) and ``froc.png``; the
-    summary is also logged and kept in :attr:`results`.
+    patients when ``group_key`` is given; ``froc``: FROC sensitivity at ``fp_rates`` false positives per
+    image, each with a 95% CI, and their mean with a 95% CI, under the first hit rule; ``froc_by_hit_rule``:
+    the same under every rule), ``metrics_per_image.csv`` (first rule), ``froc.csv`` (the curve) and
+    ``froc.png`` (every rule); the summary is also logged and kept in :attr:`results`.
 
     Args:
         output_dir: the folder of the report files.
@@ -92,6 +98,8 @@ class SegmentationReport(PerImageHandler):
         min_area_mm2: the smallest candidate, in mm², when the pixel spacing is known (``None``: pixels).
         min_area_px: the smallest candidate when the spacing is unknown, in pixels of the evaluated map.
         fp_rates: false positives per image at which the sensitivity is reported.
+        hit_rules: the hit criteria of the FROC analysis (:data:`monai_mammo.metrics.HIT_RULES`); the first
+            one is the main one.
         group_key: a key of the batch holding the patient id, to bootstrap by patient (``None``: by image).
         n_boot: bootstrap replicates.
         seed: bootstrap seed.
@@ -110,6 +118,7 @@ class SegmentationReport(PerImageHandler):
         min_area_mm2: float | None = DEFAULT_MIN_AREA_MM2,
         min_area_px: float = DEFAULT_MIN_AREA_PX,
         fp_rates: Sequence[float] = DEFAULT_FP_RATES,
+        hit_rules: Sequence[str] = ("peak",),
         group_key: str | None = "patient_id",
         n_boot: int = 1000,
         seed: int = 0,
@@ -129,16 +138,26 @@ class SegmentationReport(PerImageHandler):
         self.min_area_mm2 = None if min_area_mm2 is None else float(min_area_mm2)
         self.min_area_px = float(min_area_px)
         self.fp_rates = tuple(float(r) for r in fp_rates)
+        self.hit_rules = tuple(str(r) for r in ensure_tuple(hit_rules))
+        unknown = [r for r in self.hit_rules if r not in HIT_RULES]
+        if not self.hit_rules or unknown:
+            raise ValueError(f"hit_rules must be a non-empty list of {HIT_RULES}, got {list(hit_rules)}.")
         self.group_key = group_key
         self.n_boot = int(n_boot)
         self.seed = int(seed)
         super().__init__(output_transform=output_transform, name=name)
         self.rows: list[dict[str, Any]] = []
-        self.matches: list[LesionMatch] = []
+        self.matches_by_rule: dict[str, list[LesionMatch]] = {r: [] for r in self.hit_rules}
         self.results: dict[str, Any] = {}
 
+    @property
+    def matches(self) -> list[LesionMatch]:
+        """The lesion matches of every image so far under the first hit rule."""
+        return self.matches_by_rule[self.hit_rules[0]]
+
     def _reset(self, engine: Any = None) -> None:
-        self.rows, self.matches, self.results = [], [], {}
+        self.rows, self.results = [], {}
+        self.matches_by_rule = {r: [] for r in self.hit_rules}
 
     def _completed(self, engine: Any = None) -> None:
         self.report(engine)
@@ -170,10 +189,17 @@ class SegmentationReport(PerImageHandler):
             min_area = min_candidate_area_px(
                 p.shape[-2:], pixel_spacing_of(prob), self.min_area_mm2, self.min_area_px
             )
-            match = match_lesions(
-                p, lesion_mask=truth, threshold=self.candidate_threshold, min_area_px=math.ceil(min_area)
-            )
-            self.matches.append(match)
+            for rule in self.hit_rules:
+                self.matches_by_rule[rule].append(
+                    match_lesions(
+                        p,
+                        lesion_mask=truth,
+                        threshold=self.candidate_threshold,
+                        min_area_px=math.ceil(min_area),
+                        hit_rule=rule,
+                    )
+                )
+            match = self.matches[-1]
             self.rows.append(
                 {
                     "name": name,
@@ -212,40 +238,50 @@ class SegmentationReport(PerImageHandler):
             "dice_images_with_lesion": _ci(dice[lesion], lesion_groups, self.n_boot, self.seed),
             "dice_all_images": _ci(dice, groups, self.n_boot, self.seed),
         }
-        curve = None
-        if results["n_lesions"] > 0:
-            curve = froc_curve_from_matches(self.matches)
-            sens = froc_sensitivities(curve, self.fp_rates)
+        curves: dict[str, FROCCurve] = {}
+        by_rule: dict[str, Any] = {}
+        for rule, matches in self.matches_by_rule.items():
+            if results["n_lesions"] == 0:
+                by_rule[rule] = None
+                continue
+            curves[rule] = froc_curve_from_matches(matches)
+            sens = froc_sensitivities(curves[rule], self.fp_rates)
             score = froc_score_with_ci(
-                self.matches, self.fp_rates, n_boot=self.n_boot, seed=self.seed, groups=groups
+                matches, self.fp_rates, n_boot=self.n_boot, seed=self.seed, groups=groups
             )
-            results["froc"] = {
+            at_rate = {
+                rate: froc_score_with_ci(matches, (rate,), n_boot=self.n_boot, seed=self.seed, groups=groups)
+                for rate in self.fp_rates
+            }
+            by_rule[rule] = {
+                "hit_rule": rule,
                 "candidate_threshold": self.candidate_threshold,
                 "min_area_mm2": self.min_area_mm2,
                 "min_area_px": self.min_area_px,
                 "sensitivity_at_fp_per_image": {f"{r:g}": s for r, s in sens.items()},
+                "sensitivity_ci95": {f"{r:g}": [ci.low, ci.high] for r, ci in at_rate.items()},
                 "mean_sensitivity": {"mean": score.point, "ci95": [score.low, score.high]},
             }
-        else:
-            results["froc"] = None
+        results["froc"] = by_rule[self.hit_rules[0]]
+        results["froc_by_hit_rule"] = by_rule
         self.results = results
-        self.write(curve)
+        self.write(curves)
         d = results["dice_images_with_lesion"]
         low, high = d["ci95"]
         message = f"Dice (images with a lesion, n={d['n']}): {d['mean']:.3f} [95% CI {low:.3f}, {high:.3f}]"
-        if results["froc"] is not None:
-            sens_text = ", ".join(
-                f"{v:.2f}@{k}" for k, v in results["froc"]["sensitivity_at_fp_per_image"].items()
-            )
-            message += f"; FROC sensitivity at FP/image: {sens_text}"
+        for rule, froc in by_rule.items():
+            if froc is not None:
+                sens_text = ", ".join(f"{v:.2f}@{k}" for k, v in froc["sensitivity_at_fp_per_image"].items())
+                message += f"; FROC ({rule} hits) sensitivity at FP/image: {sens_text}"
         self.logger.info(message)
         return results
 
-    def write(self, curve: Any = None) -> None:
-        """Write ``metrics.json`` and ``metrics_per_image.csv`` (and ``froc.csv``, ``froc.png`` for a curve).
+    def write(self, curves: Mapping[str, FROCCurve] | None = None) -> None:
+        """Write ``metrics.json`` and ``metrics_per_image.csv`` (and ``froc.csv``, ``froc.png`` for curves).
 
         Args:
-            curve: the FROC curve (``None`` when there was no lesion).
+            curves: the FROC curve of each hit rule (none when there was no lesion); ``froc.csv`` holds the
+                first rule's, ``froc.png`` shows all of them.
         """
         text = strict_json_text(self.results, default=float)
         atomic_write_bytes(self.output_dir / "metrics.json", (text + "\n").encode("utf-8"))
@@ -254,11 +290,13 @@ class SegmentationReport(PerImageHandler):
         writer.writeheader()
         writer.writerows(self.rows)
         atomic_write_bytes(self.output_dir / "metrics_per_image.csv", buffer.getvalue().encode("utf-8"))
-        if curve is None:
+        if not curves:
             return
+        curve = curves[self.hit_rules[0]]
         lines = ["threshold,fps_per_image,sensitivity"]
         lines += [f"{t},{f},{s}" for t, f, s in zip(curve.thresholds, curve.fps_per_image, curve.sensitivity)]
         atomic_write_bytes(self.output_dir / "froc.csv", ("\n".join(lines) + "\n").encode("utf-8"))
+        named = {f"{rule} hits": c for rule, c in curves.items()}
         plot_froc(
-            curve, self.output_dir / "froc.png", title="FROC (lesion candidates)", fp_rates=self.fp_rates
+            named, self.output_dir / "froc.png", title="FROC (lesion candidates)", fp_rates=self.fp_rates
         )

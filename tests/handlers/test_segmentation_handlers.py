@@ -201,6 +201,25 @@ def test_report_counts_in_pixels_of_the_evaluated_map_and_in_its_own_spacing(tmp
     assert [r["n_false_positives"] for r in report.rows] == [1, 2]  # 30 px; 12 and 30 px (4.3, 10.8 mm²)
 
 
+def test_report_box_hits_beside_peak_hits(tmp_path: Path) -> None:
+    """A candidate in the corner of a loose box: missed by peak hits, found by box hits; both reported."""
+    truth = torch.zeros(64, 48)
+    yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(48.0), indexing="ij")
+    truth[((yy - 29.5) / 10) ** 2 + ((xx - 20.5) / 6) ** 2 <= 1] = 1  # an ellipse in the box [20, 40) x [15, 27)
+    prob = torch.zeros(64, 48)
+    prob[20:25, 15:20] = 0.8  # 25 px in the box's corner, outside the ellipse
+    report = SegmentationReport(tmp_path, group_key=None, n_boot=50, hit_rules=["peak", "box"])
+    run(report, [item("loose", prob, truth, "p1", spacing=[math.nan, math.nan])])
+    results = json.loads((tmp_path / "metrics.json").read_text())
+    assert results["froc"]["hit_rule"] == "peak" and results["froc"] == results["froc_by_hit_rule"]["peak"]
+    assert results["froc_by_hit_rule"]["peak"]["sensitivity_at_fp_per_image"]["1"] == 0.0
+    box = results["froc_by_hit_rule"]["box"]
+    assert box["sensitivity_at_fp_per_image"]["1"] == 1.0 and box["sensitivity_ci95"]["1"] == [1.0, 1.0]
+    assert report.rows[0]["n_false_positives"] == 1  # the per-image table follows the first rule
+    with pytest.raises(ValueError, match="hit_rules"):
+        SegmentationReport(tmp_path, hit_rules=["iou"])
+
+
 def test_report_without_lesions_has_no_froc(tmp_path: Path, images: list[dict]) -> None:
     report = SegmentationReport(tmp_path, group_key=None)
     run(report, [images[2]])
