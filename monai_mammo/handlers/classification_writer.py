@@ -127,7 +127,13 @@ def grouped_views(
     if len(views) != len(evidence):
         raise ValueError(f"{len(views)} views but evidence for {len(evidence)} images.")
     assignments = group_exams(evidence)
-    return [dataclasses.replace(v, **a.identity()) for v, a in zip(views, assignments)], assignments
+    views = [
+        dataclasses.replace(
+            v, exam_id=a.exam_id, patient_id=a.patient_id, laterality=a.laterality, view=a.view
+        )
+        for v, a in zip(views, assignments)
+    ]
+    return views, assignments
 
 
 def write_csv(
