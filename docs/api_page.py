@@ -16,6 +16,7 @@ SECTIONS: list[tuple[str, list[str] | str]] = [
         "Readers and errors",
         [
             "monai_mammo.data.errors",
+            "monai_mammo.data.file_types",
             "monai_mammo.data.reader_base",
             "monai_mammo.data.dicom_reader",
             "monai_mammo.data.image_reader",

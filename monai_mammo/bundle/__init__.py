@@ -10,7 +10,11 @@
   segmentation run;
 - :mod:`.readers`: :class:`MammoAutoReader`, the package reader that fits each file's suffix;
 - :mod:`.failures`: :class:`FailureSkippingDataLoader` and :class:`FailureSkippingCacheDataset`, which record
-  and skip unreadable inputs.
+  and skip unreadable inputs;
+- :mod:`.command_line`: :func:`check_overrides`, which refuses a mistyped ``--name`` on the
+  ``python -m monai.bundle run`` command line, and :func:`exits_on_command_line`;
+- :mod:`.run_checks`: :func:`check_inputs`, :func:`check_checkpoint` and :func:`check_outcome`, the checks
+  before and after a bundle's inference run.
 """
 
 from __future__ import annotations
@@ -19,6 +23,13 @@ from monai_mammo.bundle.classification_outputs import (
     ClassificationOutputs,
     heatmap_overlay,
     write_classification_outputs,
+)
+from monai_mammo.bundle.command_line import (
+    UnknownOverride,
+    UnknownOverrideError,
+    check_overrides,
+    exits_on_command_line,
+    unknown_overrides,
 )
 from monai_mammo.bundle.exam_report import ExamReport, exam_folder_name
 from monai_mammo.bundle.failures import (
@@ -39,10 +50,18 @@ from monai_mammo.bundle.outputs import (
     write_segmentation_outputs,
 )
 from monai_mammo.bundle.paths import IMAGE_SUFFIXES, list_images, locate_bundle_root
-from monai_mammo.bundle.readers import MammoAutoReader
+from monai_mammo.bundle.readers import MammoAutoReader, silence_unused_reader_notices
+from monai_mammo.bundle.run_checks import (
+    AllInputsFailedError,
+    TrainingStateError,
+    check_checkpoint,
+    check_inputs,
+    check_outcome,
+)
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "AllInputsFailedError",
     "ClassificationOutputs",
     "ExamReport",
     "FailureSkippingCacheDataset",
@@ -50,17 +69,27 @@ __all__ = [
     "ItemFailure",
     "MammoAutoReader",
     "SkipFailedItems",
+    "TrainingStateError",
     "UniqueOutputNames",
+    "UnknownOverride",
+    "UnknownOverrideError",
     "WrittenOutputs",
+    "check_checkpoint",
+    "check_inputs",
+    "check_outcome",
+    "check_overrides",
     "encode_nifti",
     "encode_png",
     "exam_folder_name",
+    "exits_on_command_line",
     "heatmap_overlay",
     "list_images",
     "locate_bundle_root",
     "output_name",
     "overlay_image",
     "root_cause",
+    "silence_unused_reader_notices",
+    "unknown_overrides",
     "write_classification_outputs",
     "write_lesion_csv",
     "write_segmentation_outputs",

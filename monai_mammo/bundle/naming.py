@@ -24,7 +24,7 @@ class UniqueOutputNames:
 
     Args:
         data_root_dir: input folder the names are relative to (see :func:`~monai_mammo.bundle.output_name`);
-            ``None`` uses the file name alone.
+            ``None``, or a file (a run over one image), uses the file name alone.
         logger: where the renaming warning goes (default: this module's logger).
 
     Example:
@@ -37,7 +37,9 @@ class UniqueOutputNames:
     def __init__(
         self, data_root_dir: str | os.PathLike[str] | None = None, logger: logging.Logger | None = None
     ) -> None:
-        self.data_root_dir = data_root_dir
+        self.data_root_dir = (
+            None if data_root_dir is not None and Path(data_root_dir).is_file() else data_root_dir
+        )
         self.logger = logger if logger is not None else logging.getLogger(__name__)
         self.sources: dict[str, str] = {}  # output name -> the input written under it in this run
 

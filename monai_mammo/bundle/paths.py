@@ -59,21 +59,27 @@ def list_images(folder: str | os.PathLike[str], recursive: bool = True) -> list[
     """The image files in ``folder`` (by :data:`IMAGE_SUFFIXES`), sorted; hidden files are skipped.
 
     A symbolic link whose target is missing is listed too, so that the run reports it
-    (``FileNotFoundError`` in ``failures.json``) instead of skipping it silently.
+    (``FileNotFoundError`` in ``failures.json``) instead of skipping it silently. ``folder`` may also be
+    one file (``--dataset_dir scan.dcm``): that file is the list, whatever its suffix, so that the reader
+    says what is wrong with it if anything is.
 
     Args:
-        folder: the folder to list.
+        folder: the folder to list, or one image file.
         recursive: include sub-folders.
 
     Returns:
         The file paths, as strings.
 
     Raises:
-        FileNotFoundError: when ``folder`` is not a folder.
+        FileNotFoundError: when ``folder`` is neither a folder nor a file.
     """
     root = Path(folder)
+    if root.is_file():
+        return [str(root)]
     if not root.is_dir():
-        raise FileNotFoundError(f"input folder {str(root)!r} does not exist (set --dataset_dir).")
+        raise FileNotFoundError(
+            f"input {str(root)!r} does not exist (set --dataset_dir to a folder of mammograms or one image)."
+        )
     paths = root.rglob("*") if recursive else root.glob("*")
     found = [
         p

@@ -10,6 +10,8 @@ files without a suffix), so a bundle needs a single ``LoadImaged(reader=MammoAut
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +23,43 @@ from monai.utils import ensure_tuple
 
 from monai_mammo.data.dicom_reader import MammoDicomReader
 from monai_mammo.data.errors import UnsupportedImageError
+from monai_mammo.data.file_types import rename_fix, sniff_file
 from monai_mammo.data.image_reader import MammoImageReader
 from monai_mammo.data.nifti_reader import MammoNiftiReader
 
-__all__ = ["MammoAutoReader"]
+__all__ = ["MammoAutoReader", "silence_unused_reader_notices"]
+
+_NVIMGCODEC_LOGGER = "monai.data.nvimgcodec_pydicom_plugin"
+_NVIMGCODEC_LOG_MESSAGE = "nvImageCodec is not available"
+_NVIMGCODEC_WARNING = "NvImgCodecPydicomReader: nvImageCodec decoder plugin did not register"
+
+
+class _DropMessage(logging.Filter):
+    """Drop the log records whose message starts with ``prefix``."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.prefix)
+
+
+def silence_unused_reader_notices() -> None:
+    """Silence the two notices MONAI gives wherever nvImageCodec is missing, about a reader not used here.
+
+    ``LoadImaged(reader=MammoAutoReader())`` still makes one of each of MONAI's default readers, and
+    ``NvImgCodecPydicomReader`` then logs "nvImageCodec is not available; skipping pydicom decoder plugin
+    registration." and warns "NvImgCodecPydicomReader: nvImageCodec decoder plugin did not register
+    successfully": a GPU decoder for a reader the package never reads with. Exactly those two messages are
+    dropped (a log filter on MONAI's plugin logger, a ``warnings`` filter on that message); every other
+    warning of MONAI, that logger included, still shows. The bundles call this in their ``initialize`` step;
+    calling it again adds nothing.
+    """
+    logger = logging.getLogger(_NVIMGCODEC_LOGGER)
+    if not any(isinstance(f, _DropMessage) and f.prefix == _NVIMGCODEC_LOG_MESSAGE for f in logger.filters):
+        logger.addFilter(_DropMessage(_NVIMGCODEC_LOG_MESSAGE))
+    warnings.filterwarnings("ignore", message=_NVIMGCODEC_WARNING, category=UserWarning)
 
 
 @dataclass(frozen=True)
@@ -112,10 +147,14 @@ class MammoAutoReader(ImageReader):
             )
         if img.reader is None:
             names = ", ".join(img.filenames)
+            found = sniff_file(img.filenames[0]) if len(img.filenames) == 1 else None
             raise UnsupportedImageError(
                 names or "<no file>",
                 "has no reader: the suffix is none of DICOM (.dcm, .dicom, none), PNG/JPEG/TIFF/PGM or "
-                "NIfTI, or the files of one item need different readers.",
-                "convert the file, or give LoadImaged the reader for it.",
+                "NIfTI, or the files of one item need different readers."
+                + (f" Its content is {found.description}." if found is not None else ""),
+                rename_fix(names, found)
+                if found is not None
+                else "convert the file to one of those formats.",
             )
         return img.reader.get_data(img.record)

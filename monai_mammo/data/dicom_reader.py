@@ -48,6 +48,7 @@ from monai_mammo.data.errors import (
     TruncatedFileError,
     UnsupportedImageError,
 )
+from monai_mammo.data.file_types import DICOM, SNIFF_BYTES, rename_fix, sniff_file_type
 from monai_mammo.data.mammo_meta import (
     SOURCE_IMAGE_LATERALITY,
     SOURCE_LATERALITY,
@@ -103,6 +104,27 @@ _VIEW_FAMILY = {
     ViewPosition.SIO: ViewPosition.MLO,
     ViewPosition.LM: ViewPosition.ML,
 }
+
+
+def _not_dicom_error(filename: str, raw: bytes, cause: str) -> NotDicomError:
+    """The error for a file that is not DICOM; what it is instead, when its first bytes tell.
+
+    A file named as DICOM but holding a JPEG/PNG/TIFF/NIfTI image gets "rename it" as the fix (the readers
+    go by the suffix); one named as that other format was handed to the wrong reader.
+    """
+    found = sniff_file_type(raw[:SNIFF_BYTES])
+    if found is None or found is DICOM:
+        return NotDicomError(filename, cause, "check that it is a DICOM mammogram; copy or export it again.")
+    if found.matches(filename):
+        return NotDicomError(
+            filename,
+            f"is not a DICOM file: it is {found.description}.",
+            "read it with MammoImageReader (PNG/JPEG/TIFF/PGM) or MammoNiftiReader (NIfTI); "
+            "MammoAutoReader picks the reader by the suffix.",
+        )
+    return NotDicomError(
+        filename, f"is not a DICOM file: its content is {found.description}.", rename_fix(filename, found)
+    )
 
 
 def _int_tag(ds: pydicom.Dataset, keyword: str, default: int = 0) -> int:
@@ -475,10 +497,8 @@ class MammoDicomReader(MammoReaderBase):
                 filename, f"ends inside its DICOM header ({e}).", "copy or download the file again."
             ) from e
         except Exception as e:  # pydicom raises many types on garbage input
-            raise NotDicomError(
-                filename,
-                f"could not be parsed as DICOM ({type(e).__name__}: {e}).",
-                "check it is a DICOM file; use MammoImageReader for PNG/TIFF/JPEG.",
+            raise _not_dicom_error(
+                filename, raw, f"could not be parsed as DICOM ({type(e).__name__}: {e})."
             ) from e
         try:
             self._check_pixel_module(ds, filename, raw)
@@ -495,10 +515,10 @@ class MammoDicomReader(MammoReaderBase):
 
     def _parse_without_preamble(self, filename: str, raw: bytes) -> pydicom.Dataset:
         """Accept a DICOM dataset written without the 128-byte preamble, if it parses to an image."""
-        not_dicom = NotDicomError(
+        not_dicom = _not_dicom_error(
             filename,
+            raw,
             "is not a DICOM file (no 'DICM' marker and no DICOM image dataset could be parsed).",
-            "check the file type; use MammoImageReader for PNG/TIFF/JPEG and MammoNiftiReader for NIfTI.",
         )
         try:
             ds = pydicom.dcmread(io.BytesIO(raw), force=True)

@@ -26,6 +26,7 @@ from monai_mammo.data.errors import (
     TruncatedFileError,
     UnsupportedImageError,
 )
+from monai_mammo.data.file_types import rename_fix, sniff_file
 from monai_mammo.data.mammo_meta import (
     file_stem,
     folder_names,
@@ -78,6 +79,30 @@ def grey_from_channels(arr: np.ndarray, tolerance: float, filename: str) -> np.n
     if not worst:
         return rgb[..., 0].astype(np.float32)
     return rgb.astype(np.float32).mean(axis=-1)
+
+
+def _not_an_image_error(filename: str, cause: str, fix: str) -> UnsupportedImageError:
+    """The error for a file this reader cannot decode; what it is instead, when its first bytes tell.
+
+    A DICOM or NIfTI file named ``.png``/``.jpg``/``.tif`` gets "rename it" as the fix (the readers go by the
+    suffix); an image named as its own format was handed to the wrong reader.
+    """
+    found = sniff_file(filename)
+    own = found is not None and found.suffixes[0] in MammoImageReader.suffixes
+    if found is None or (own and found.matches(filename)):
+        return UnsupportedImageError(filename, cause, fix)
+    if found.matches(filename):
+        return UnsupportedImageError(
+            filename,
+            f"is {found.description}, not a PNG, JPEG, TIFF or PGM image.",
+            "read it with MammoDicomReader (DICOM) or MammoNiftiReader (NIfTI); MammoAutoReader picks the "
+            "reader by the suffix.",
+        )
+    if own:  # e.g. a PNG named .tif: the decoder the suffix chose failed
+        cause = f"{cause.rstrip('.')}: its content is {found.description}."
+    else:
+        cause = f"is not a PNG, JPEG, TIFF or PGM image: its content is {found.description}."
+    return UnsupportedImageError(filename, cause, rename_fix(filename, found))
 
 
 class MammoImageReader(MammoReaderBase):
@@ -152,8 +177,8 @@ class MammoImageReader(MammoReaderBase):
         except MammoReadError:
             raise
         except (tifffile.TiffFileError, ValueError) as e:
-            raise UnsupportedImageError(
-                filename, f"is not a readable TIFF ({e}).", "check the file type and the copy."
+            raise _not_an_image_error(
+                filename, f"is not a readable TIFF ({e}).", "check the file and the copy."
             ) from e
         except (OSError, EOFError) as e:
             raise TruncatedFileError(
@@ -173,10 +198,10 @@ class MammoImageReader(MammoReaderBase):
                 "check the file; for a genuine image this large, raise PIL.Image.MAX_IMAGE_PIXELS.",
             ) from e
         except PILImage.UnidentifiedImageError as e:
-            raise UnsupportedImageError(
+            raise _not_an_image_error(
                 filename,
                 "is not a PNG, TIFF, PGM or JPEG image that Pillow can identify.",
-                "check the file type; use MammoDicomReader for DICOM and MammoNiftiReader for NIfTI.",
+                "check that it is a PNG, JPEG, TIFF or PGM image; copy or export it again.",
             ) from e
         with im:
             width, height = im.size

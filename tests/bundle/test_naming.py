@@ -24,3 +24,9 @@ def test_names_are_relative_unique_and_stable(caplog: pytest.LogCaptureFixture) 
 def test_repeated_clashes_get_a_counter() -> None:
     names = UniqueOutputNames()
     assert [names(p) for p in ("/x/s.dcm", "/y/s.dcm", "/z/s.dcm")] == ["s", "s_dcm", "s_dcm_2"]
+
+
+def test_a_single_input_file_as_the_root_gives_its_own_name(tmp_path) -> None:
+    image = tmp_path / "scan.dcm"
+    image.write_text("x")
+    assert UniqueOutputNames(image)(str(image)) == "scan"  # `--dataset_dir <one file>`

@@ -45,3 +45,12 @@ def test_list_images(tmp_path: Path) -> None:
     assert Path(list_images(tmp_path, recursive=False)[-1]).name == "gone.dcm"
     with pytest.raises(FileNotFoundError, match="dataset_dir"):
         list_images(tmp_path / "missing")
+
+
+def test_list_images_of_one_file_is_that_file(tmp_path: Path) -> None:
+    image = tmp_path / "scan.dcm"
+    image.write_text("x")
+    assert list_images(image) == [str(image)]
+    odd = tmp_path / "scan.raw"  # named explicitly: taken as it is, the reader says what is wrong with it
+    odd.write_text("x")
+    assert list_images(odd) == [str(odd)]

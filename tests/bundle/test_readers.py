@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pytest
-from monai.transforms import LoadImage
+from monai.transforms import LoadImage, LoadImaged
 from PIL import Image
 
-from monai_mammo.bundle import MammoAutoReader
-from monai_mammo.data import MammoDicomReader, MammoImageReader, MammoNiftiReader, UnsupportedImageError
+from monai_mammo.bundle import MammoAutoReader, silence_unused_reader_notices
+from monai_mammo.data import (
+    MammoDicomReader,
+    MammoImageReader,
+    MammoNiftiReader,
+    MammoReadError,
+    NotDicomError,
+    UnsupportedImageError,
+)
 from monai_mammo.data.phantom import make_phantom, write_phantom_dicom
 
 
@@ -63,3 +72,50 @@ def test_files_of_one_item_need_one_reader(files: dict[str, Path]) -> None:
 def test_configured_readers_are_used(files: dict[str, Path]) -> None:
     raw = MammoAutoReader(image=MammoImageReader(voi="raw"))
     assert float(LoadImage(reader=raw)(str(files["png"])).max()) in (0.0, 255.0)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "error", "found", "rename"),
+    [
+        ("jpeg", "scan.dcm", NotDicomError, "a JPEG image", "scan.jpg"),
+        ("png", "scan.dcm", NotDicomError, "a PNG image", "scan.png"),
+        ("nifti", "scan.dcm", NotDicomError, "a NIfTI image", "scan.nii.gz"),
+        ("dcm", "scan.png", UnsupportedImageError, "a DICOM file", "scan.dcm"),
+        ("dcm", "scan.jpg", UnsupportedImageError, "a DICOM file", "scan.dcm"),
+    ],
+)
+def test_a_file_named_as_another_type_is_told_to_be_renamed(
+    files: dict[str, Path], tmp_path: Path, kind: str, name: str, error: type, found: str, rename: str
+) -> None:
+    path = tmp_path / name
+    if kind == "jpeg":
+        Image.fromarray(np.full((40, 30), 128, np.uint8)).save(path, format="JPEG")
+    else:
+        path.write_bytes(files[kind].read_bytes())
+    with pytest.raises(error) as info:
+        LoadImage(reader=MammoAutoReader())(str(path))
+    message = str(info.value)
+    assert found in message and f"rename it to {rename}" in message
+    assert "Reader" not in message  # the fix is about the file, not about Python classes
+
+
+def test_unrecognised_content_names_no_class(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.dcm"
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    with pytest.raises(MammoReadError) as info:
+        LoadImage(reader=MammoAutoReader())(str(path))
+    assert "not a DICOM file" in str(info.value) and "Reader" not in str(info.value)
+
+
+def test_unused_reader_notices_are_silenced_and_other_warnings_kept(caplog: pytest.LogCaptureFixture) -> None:
+    silence_unused_reader_notices()
+    silence_unused_reader_notices()  # twice is harmless
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.DEBUG):
+        warnings.simplefilter("default")
+        silence_unused_reader_notices()  # re-installs its filter inside this block
+        LoadImaged(keys="image", reader=MammoAutoReader())  # registers MONAI's default readers too
+        warnings.warn("a real warning", UserWarning, stacklevel=1)
+        logging.getLogger("monai.data.nvimgcodec_pydicom_plugin").warning("a real problem")
+    shown = [str(w.message) for w in caught]
+    assert not [m for m in shown if "nvImageCodec" in m] and "a real warning" in shown
+    assert "nvImageCodec is not available" not in caplog.text and "a real problem" in caplog.text

@@ -53,20 +53,16 @@ def inputs_with_corrupt_files(sample_images: Path, inputs: Path) -> list[Path]:
     return good
 
 
+def run_bundle(config_file: str, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """``python -m monai.bundle run --config_file <config_file> <args>`` in ``cwd``, as a user types it."""
+    command = [sys.executable, "-m", "monai.bundle", "run", "--config_file", config_file, *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
 def run_from_bundle_folder(bundle: Path, config_file: str, output_dir: Path) -> None:
     """``python -m monai.bundle run --config_file <config_file>`` in the bundle folder; it must succeed."""
-    command = [
-        sys.executable,
-        "-m",
-        "monai.bundle",
-        "run",
-        "--config_file",
-        config_file,
-        "--output_dir",
-        str(output_dir),
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "2"}
-    result = subprocess.run(command, cwd=bundle, env=env, capture_output=True, text=True, timeout=300)
+    result = run_bundle(config_file, "--output_dir", str(output_dir), cwd=bundle)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
