@@ -4,8 +4,9 @@ Candidates are the connected components of ``prob_map >= threshold`` (:func:`les
 its highest probability. **Hit criterion** (``hit_rule``): ``"peak"`` (default): a candidate hits a
 ground-truth lesion when its peak pixel (the pixel of its highest probability) lies inside that lesion (mask
 component, circle or box); ``"box"``, for loose box annotations: a candidate hits a lesion when the
-candidate's centre lies inside the lesion's bounding box, or the box's centre lies inside the candidate. A
-lesion counts as
+candidate's centre lies inside the lesion's bounding box, or the box's centre lies inside the candidate, and
+the candidate is not larger than ``max_area_ratio`` times the box (so that one component spread over the
+whole breast, which covers every box centre, does not "detect" every lesion). A lesion counts as
 detected at a score threshold when one of its hitting candidates has at least that score (its score is the
 highest of them); candidates hitting no lesion are false positives; further candidates hitting an already
 hit lesion are neither (the rule of :func:`monai.metrics.compute_fp_tp_probs_nd`, the CAMELYON16 one).
@@ -70,6 +71,7 @@ def match_lesions(
     min_area_px: int = 1,
     connectivity: int = 2,
     hit_rule: str = "peak",
+    max_area_ratio: float = 4.0,
 ) -> LesionMatch:
     """Detect candidates in one probability map and match them to the ground-truth lesions.
 
@@ -85,6 +87,8 @@ def match_lesions(
         connectivity: 1 or 2 (4- or 8-neighbourhood) for the candidates.
         hit_rule: ``"peak"`` or ``"box"`` (see the module's docstring). A candidate that hits several
             lesions counts for each of them.
+        max_area_ratio: with ``hit_rule="box"``, a candidate of more pixels than this times the lesion's
+            bounding box hits nothing.
 
     Returns:
         A :class:`LesionMatch`.
@@ -110,7 +114,7 @@ def match_lesions(
         labels = truth[coords[:, 0], coords[:, 1]]
         hit_matrix = labels[:, None] == np.arange(1, n_lesions + 1)[None, :]
     else:
-        hit_matrix = _box_hits(prob >= threshold, rows, truth, connectivity)
+        hit_matrix = _box_hits(prob >= threshold, rows, truth, connectivity, float(max_area_ratio))
     # the rule of monai.metrics.compute_fp_tp_probs_nd, in float64 (MONAI's keeps tp scores in float32)
     tp = np.where(hit_matrix, probs[:, None], -np.inf).max(axis=0, initial=-np.inf)
     tp[~np.isfinite(tp)] = np.nan
@@ -121,10 +125,14 @@ def match_lesions(
 
 
 def _box_hits(
-    candidate_pixels: np.ndarray, rows: Sequence[Mapping[str, Any]], truth: np.ndarray, connectivity: int
+    candidate_pixels: np.ndarray,
+    rows: Sequence[Mapping[str, Any]],
+    truth: np.ndarray,
+    connectivity: int,
+    max_area_ratio: float,
 ) -> np.ndarray:
     """``(n_candidates, n_lesions)``: the candidate's centre lies in the lesion's bounding box, or the box's
-    centre lies in the candidate."""
+    centre lies in the candidate; and the candidate has at most ``max_area_ratio`` times the box's pixels."""
     n_lesions = int(truth.max())
     hits = np.zeros((len(rows), n_lesions), dtype=bool)
     if not rows or n_lesions == 0:
@@ -135,6 +143,7 @@ def _box_hits(
     # each row's component, found through its peak pixel (lesion_table may drop small components)
     component_of_row = np.asarray([components[r["peak_row"], r["peak_col"]] for r in rows])
     centres = np.asarray([[r["centre_row"], r["centre_col"]] for r in rows], dtype=np.float64)
+    areas = np.asarray([r["area_px"] for r in rows], dtype=np.float64)
     for k, box in enumerate(ndimage.find_objects(truth)):
         if box is None:
             continue
@@ -143,7 +152,8 @@ def _box_hits(
         inside = (centres[:, 0] >= r0 - 0.5) & (centres[:, 0] < r1 - 0.5)
         inside &= (centres[:, 1] >= c0 - 0.5) & (centres[:, 1] < c1 - 0.5)
         box_centre = components[int((r0 + r1 - 1) // 2), int((c0 + c1 - 1) // 2)]
-        hits[:, k] = inside | ((component_of_row == box_centre) & (box_centre > 0))
+        small_enough = areas <= max_area_ratio * (r1 - r0) * (c1 - c0)
+        hits[:, k] = (inside | ((component_of_row == box_centre) & (box_centre > 0))) & small_enough
     return hits
 
 
@@ -229,6 +239,7 @@ def froc_curve(
     min_area_px: int = 1,
     connectivity: int = 2,
     hit_rule: str = "peak",
+    max_area_ratio: float = 4.0,
 ) -> FROCCurve:
     """FROC curve of a set of images from their probability maps and ground truths.
 
@@ -241,6 +252,7 @@ def froc_curve(
         min_area_px: the smallest candidate, in pixels.
         connectivity: 1 or 2 (4- or 8-neighbourhood).
         hit_rule: ``"peak"`` or ``"box"`` (see :func:`match_lesions`).
+        max_area_ratio: the largest candidate, relative to a lesion's box, that can hit it by box.
 
     Returns:
         A :class:`FROCCurve`.
@@ -257,6 +269,7 @@ def froc_curve(
             min_area_px=min_area_px,
             connectivity=connectivity,
             hit_rule=hit_rule,
+            max_area_ratio=max_area_ratio,
             **_ground_truth_parts(t),
         )
         for p, t in zip(prob_maps, ground_truths)

@@ -162,9 +162,11 @@ def _rect(p, r0, c0, r1, c1, value):
         ((14, 0, 24, 4), False),  # centre (18.5, 1.5) above the box, box centre not covered
         ((41, 0, 50, 12), False),  # below the box, centre outside, box centre not covered
         ((10, 20, 50, 40), False),  # beside the box
-        ((5, 0, 60, 30), True),  # a large candidate: centre (32, 14.5) outside the box, covers its centre
+        ((5, 0, 60, 30), False),  # centre (32, 14.5) outside the box, covers its centre, but 6.9x its area
+        ((14, 0, 44, 14), True),  # centre (28.5, 6.5) in the box, covering it, 1.75x its area
+        ((28, 4, 58, 18), True),  # centre (42.5, 10.5) outside the box, covers its centre, 1.75x its area
     ],
-    ids=["centre-in-box", "centre-near", "below", "beside", "covers-box-centre"],
+    ids=["centre-in-box", "centre-near", "below", "beside", "too-large", "around", "covers-box-centre"],
 )
 def test_box_hit_rule(candidate, hit):
     """``hit_rule="box"``: centre of the candidate in the box, or the box centre in the candidate."""
@@ -174,7 +176,8 @@ def test_box_hit_rule(candidate, hit):
     r0, c0, r1, c1 = candidate
     centre_in = 20 <= (r0 + r1 - 1) / 2 < 40 and 0 <= (c0 + c1 - 1) / 2 < 12
     covers = r0 <= 29 < r1 and c0 <= 5 < c1
-    assert hit == (centre_in or covers)
+    small_enough = (r1 - r0) * (c1 - c0) <= 4 * 20 * 12
+    assert hit == ((centre_in or covers) and small_enough)
     m = match_lesions(p, boxes=[box], hit_rule="box")
     assert (m.tp_probs.tolist() == [pytest.approx(0.8)]) is hit
     assert len(m.fp_probs) == (0 if hit else 1)
@@ -182,8 +185,8 @@ def test_box_hit_rule(candidate, hit):
 
 def test_box_rule_counts_one_candidate_for_every_lesion_it_hits():
     p = np.zeros((64, 64))
-    _rect(p, 0, 0, 64, 64, 0.9)  # one candidate covering both box centres
-    m = match_lesions(p, boxes=[(0, 0, 10, 10), (50, 50, 60, 60)], hit_rule="box")
+    _rect(p, 0, 0, 20, 20, 0.9)  # one candidate covering both box centres, 4x each box
+    m = match_lesions(p, boxes=[(0, 0, 10, 10), (10, 10, 20, 20)], hit_rule="box")
     np.testing.assert_allclose(m.tp_probs, [0.9, 0.9])
     assert m.fp_probs.size == 0 and [c["lesion"] for c in m.candidates] == [1]
 
@@ -197,6 +200,15 @@ def test_box_rule_finds_loose_box_lesions_the_peak_rule_misses():
     assert not ellipse[20:22, 0:2].any()
     assert np.isnan(match_lesions(p, lesion_mask=ellipse).tp_probs[0])
     assert match_lesions(p, lesion_mask=ellipse, hit_rule="box").tp_probs[0] == pytest.approx(0.7)
+
+
+def test_box_rule_ignores_a_candidate_spread_over_the_image():
+    """One component over the whole breast covers every box centre: it detects nothing."""
+    p = np.full((64, 64), 0.3)
+    m = match_lesions(p, boxes=[(20, 0, 40, 12)], threshold=0.1, hit_rule="box")
+    assert np.isnan(m.tp_probs[0]) and m.fp_probs.tolist() == [pytest.approx(0.3)]
+    loose = match_lesions(p, boxes=[(20, 0, 40, 12)], threshold=0.1, hit_rule="box", max_area_ratio=20)
+    assert loose.tp_probs.tolist() == [pytest.approx(0.3)]
 
 
 def test_unknown_hit_rule():
