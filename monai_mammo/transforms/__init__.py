@@ -2,11 +2,13 @@
 
 Spatial (invertible where geometric): :class:`CanonicalLaterality`, :class:`BreastMask`,
 :class:`CropBreast`, :class:`PectoralMask`, :class:`ResizeToFit`, :class:`RandLesionPatchd`. Intensity:
-:class:`MammoWindow`, :class:`BreastPercentileScale`, :class:`BreastZScore`, :class:`Clahe`,
-:class:`RandVendorLook`, :class:`RandDetectorNoise`. Input checks: :class:`RejectBlankImage`,
+:class:`CorrectInvertedExport` (grey scale exported inverted), :class:`MammoWindow`,
+:class:`BreastPercentileScale`, :class:`BreastZScore`, :class:`Clahe`, :class:`RandVendorLook`,
+:class:`RandDetectorNoise`. Input checks: :class:`RejectBlankImage`,
 :class:`CheckSameSized`. Helpers: :mod:`.breast_region` (mask maths), :mod:`.quantiles` (exact masked
 percentiles), :mod:`.boxes` (boxes that follow flips, crops and resizes, and the datalist's box order:
-:class:`ConvertDatalistBoxesd`, :class:`ResizeBoxd`). See ``docs/transforms.md``.
+:class:`ConvertDatalistBoxesd`, :class:`ResizeBoxd`), :mod:`.polarity` (image evidence for an inverted grey
+scale). See ``docs/transforms.md``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ from monai_mammo.transforms.intensity import (
     ClaheD,
     Clahed,
     ClaheDict,
+    CorrectInvertedExport,
+    CorrectInvertedExportD,
+    CorrectInvertedExportd,
+    CorrectInvertedExportDict,
+    InversionDecision,
     MammoWindow,
     MammoWindowD,
     MammoWindowd,
@@ -49,6 +56,7 @@ from monai_mammo.transforms.intensity import (
     RandVendorLookd,
     RandVendorLookDict,
 )
+from monai_mammo.transforms.polarity import InversionEvidence, inversion_evidence, reader_photometric
 from monai_mammo.transforms.quantiles import masked_quantile
 from monai_mammo.transforms.spatial import (
     BreastMask,
@@ -113,10 +121,16 @@ __all__ = [
     "ConvertDatalistBoxesD",
     "ConvertDatalistBoxesDict",
     "ConvertDatalistBoxesd",
+    "CorrectInvertedExport",
+    "CorrectInvertedExportD",
+    "CorrectInvertedExportDict",
+    "CorrectInvertedExportd",
     "CropBreast",
     "CropBreastD",
     "CropBreastDict",
     "CropBreastd",
+    "InversionDecision",
+    "InversionEvidence",
     "LateralityDecision",
     "MammoWindow",
     "MammoWindowD",
@@ -149,7 +163,9 @@ __all__ = [
     "ResizeToFitDict",
     "ResizeToFitd",
     "flip_boxes_along",
+    "inversion_evidence",
     "masked_quantile",
+    "reader_photometric",
     "scale_boxes",
     "swap_box_axes",
     "translate_boxes",

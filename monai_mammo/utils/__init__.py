@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .enums import (
+    InversionMetaKey,
+    InversionSource,
     Laterality,
     MammoMetaKey,
     Pathology,
@@ -13,6 +15,8 @@ from .enums import (
 )
 
 __all__ = [
+    "InversionMetaKey",
+    "InversionSource",
     "Laterality",
     "MammoMetaKey",
     "Pathology",

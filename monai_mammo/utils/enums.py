@@ -146,3 +146,25 @@ class MammoMetaKey(StrEnum):
     PHOTOMETRIC = "photometric_interpretation"  # PhotometricInterpretation value
     VOI_MODE = "voi_mode"  # the VoiMode actually applied
     BITS_STORED = "bits_stored"  # int; 8 or 16 for PNG/TIFF
+
+
+class InversionMetaKey(StrEnum):
+    """Metadata keys that :class:`~monai_mammo.transforms.CorrectInvertedExport` writes (readers do not)."""
+
+    INVERTED = "inverted_export"  # bool: the grey scale was judged inverted and has been reflected back
+    SCORE = "inversion_score"  # float in [-1, 1] (> 0: looks inverted); NaN when the image was not measured
+    SOURCE = "inversion_source"  # InversionSource value
+
+
+class InversionSource(StrEnum):
+    """Who decided whether an image's grey scale was inverted (see ``CorrectInvertedExport``).
+
+    - ``IMAGE``: the image evidence (``inversion_score``), or no decision when it was within the margin;
+    - ``OVERRIDE``: the caller (the ``inverted`` argument, or a data key of the dictionary version);
+    - ``METADATA``: the reader knew the photometric interpretation (a DICOM read by ``MammoDicomReader``, a
+      TIFF tagged MinIsWhite) and already returned the image with the breast bright.
+    """
+
+    IMAGE = "image"
+    OVERRIDE = "override"
+    METADATA = "metadata"

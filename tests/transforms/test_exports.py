@@ -15,6 +15,7 @@ ARRAY = [
     "BreastZScore",
     "CanonicalLaterality",
     "Clahe",
+    "CorrectInvertedExport",
     "CropBreast",
     "MammoWindow",
     "PectoralMask",

@@ -1,4 +1,5 @@
-"""Intensity mammography transforms: VOI window, breast-only normalisation, CLAHE, look and noise."""
+"""Intensity mammography transforms: inverted-export correction, VOI window, breast-only normalisation,
+CLAHE, look and noise."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from monai_mammo.transforms.intensity.array import (
     BreastPercentileScale,
     BreastZScore,
     Clahe,
+    CorrectInvertedExport,
+    InversionDecision,
     MammoWindow,
     RandDetectorNoise,
     RandVendorLook,
@@ -20,6 +23,9 @@ from monai_mammo.transforms.intensity.dictionary import (
     ClaheD,
     Clahed,
     ClaheDict,
+    CorrectInvertedExportD,
+    CorrectInvertedExportd,
+    CorrectInvertedExportDict,
     MammoWindowD,
     MammoWindowd,
     MammoWindowDict,
@@ -44,6 +50,11 @@ __all__ = [
     "ClaheD",
     "ClaheDict",
     "Clahed",
+    "CorrectInvertedExport",
+    "CorrectInvertedExportD",
+    "CorrectInvertedExportDict",
+    "CorrectInvertedExportd",
+    "InversionDecision",
     "MammoWindow",
     "MammoWindowD",
     "MammoWindowDict",

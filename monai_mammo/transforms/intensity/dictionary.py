@@ -22,6 +22,7 @@ from monai_mammo.transforms.intensity.array import (
     BreastPercentileScale,
     BreastZScore,
     Clahe,
+    CorrectInvertedExport,
     MammoWindow,
     RandDetectorNoise,
     RandVendorLook,
@@ -37,6 +38,9 @@ __all__ = [
     "ClaheD",
     "ClaheDict",
     "Clahed",
+    "CorrectInvertedExportD",
+    "CorrectInvertedExportDict",
+    "CorrectInvertedExportd",
     "MammoWindowD",
     "MammoWindowDict",
     "MammoWindowd",
@@ -57,6 +61,80 @@ def _mask_from(d: Mapping[Hashable, Any], mask_key: str | None, name: str, requi
     if not required and mask_key not in d:
         return None
     return require_key(d, mask_key, name, _MASK_HINT)
+
+
+_TRUE_TEXT = ("true", "yes", "1", "inverted")
+_FALSE_TEXT = ("false", "no", "0", "normal")
+
+
+def _override_flag(value: Any, key: Hashable, name: str) -> bool | None:
+    """A per-item override from the data: bool, 0/1, text (true/false/yes/no) or ``None``/empty (decide)."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return None if value is None else bool(value)
+    if isinstance(value, (int, np.integer)) and int(value) in (0, 1):
+        return bool(value)
+    if isinstance(value, float) and value != value:  # NaN: an empty datalist column
+        return None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if not text:
+            return None
+        if text in _TRUE_TEXT:
+            return True
+        if text in _FALSE_TEXT:
+            return False
+    raise ValueError(
+        f"{name}: key {key!r} must hold True/False (or 1/0, 'true'/'false', 'yes'/'no'), or None/'' to "
+        f"let the transform decide; got {type(value).__name__} {value!r}."
+    )
+
+
+class CorrectInvertedExportd(MapTransform):
+    """Dictionary version of :class:`~monai_mammo.transforms.CorrectInvertedExport`.
+
+    Each key is decided on its own (an image and, say, a prior of the same breast may come from different
+    exports). A per-item override can come from the data: ``override_key`` names a key (e.g. an
+    ``"inverted"`` column of the datalist) holding ``True``/``False`` (also ``1``/``0``, ``"true"``/
+    ``"false"``, ``"yes"``/``"no"``) or ``None``/``""`` to let the transform decide; it applies to every key
+    and takes precedence over the constructor's ``inverted``. Put it right after ``LoadImaged``, on image keys
+    only (never on label masks).
+
+    Args:
+        keys: image keys.
+        inverted, margin, trust_metadata, grid_size: see ``CorrectInvertedExport``.
+        override_key: optional data key with a per-item override; a missing key means no override.
+        allow_missing_keys: do not raise if a key is missing.
+
+    Raises:
+        KeyError: if a key is missing; ValueError: for an override value that is not one of the above.
+    """
+
+    backend = CorrectInvertedExport.backend
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        inverted: bool | None = None,
+        margin: float = 0.1,
+        trust_metadata: bool = True,
+        grid_size: int = 256,
+        override_key: str | None = None,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.corrector = CorrectInvertedExport(inverted, margin, trust_metadata, grid_size)
+        self.override_key = override_key
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        d = dict(data)
+        name = type(self).__name__
+        override = None
+        if self.override_key is not None and self.override_key in d:
+            override = _override_flag(d[self.override_key], self.override_key, name)
+        for key in self.key_iterator(d):
+            with key_context(name, key):
+                d[key] = self.corrector(d[key], inverted=override)
+        return d
 
 
 class MammoWindowd(MapTransform):
@@ -332,6 +410,7 @@ class RandDetectorNoised(RandomizableTransform, MapTransform):
         return d
 
 
+CorrectInvertedExportD = CorrectInvertedExportDict = CorrectInvertedExportd
 MammoWindowD = MammoWindowDict = MammoWindowd
 BreastPercentileScaleD = BreastPercentileScaleDict = BreastPercentileScaled
 BreastZScoreD = BreastZScoreDict = BreastZScored
