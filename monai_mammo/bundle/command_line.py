@@ -98,7 +98,7 @@ def _is_flag(token: str) -> bool:
 
 def _parse_flags(args: Sequence[str]) -> list[tuple[str, str, str | None]]:
     """``(flag as given, name, value)`` of each flag in ``args``, paired as fire does; stops at a lone --."""
-    flags = []
+    flags: list[tuple[str, str, str | None]] = []
     skip = False
     for index, token in enumerate(args):
         if skip:
@@ -157,7 +157,8 @@ def _tracking_ids(value: str | None) -> set[str]:
         settings = DEFAULT_EXP_MGMT_SETTINGS.get(value) or ConfigParser.load_config_files(value)
     except Exception:  # a settings file MONAI itself will report on
         return set()
-    return {str(k) for k in settings.get("configs", {})}
+    configs = settings.get("configs", {}) if isinstance(settings, dict) else {}
+    return {str(k) for k in configs} if isinstance(configs, dict) else set()
 
 
 def _first_component(name: str) -> str:

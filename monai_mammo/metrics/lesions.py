@@ -86,9 +86,9 @@ def pixel_spacing_of(image: Any, pixel_spacing: Sequence[float] | None = None) -
     if pixel_spacing is not None:
         return _spacing_pair(pixel_spacing)
     meta = getattr(image, "meta", None)
-    spacing = meta.get("pixel_spacing") if isinstance(meta, dict) else None
-    if spacing is None:
+    if not isinstance(meta, dict) or meta.get("pixel_spacing") is None:
         return (math.nan, math.nan)
+    spacing = meta["pixel_spacing"]
     row_mm, col_mm = _spacing_pair(spacing)
     original = meta.get("original_affine")
     affine = meta.get("affine")

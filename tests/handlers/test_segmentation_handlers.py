@@ -205,7 +205,9 @@ def test_report_box_hits_beside_peak_hits(tmp_path: Path) -> None:
     """A candidate in the corner of a loose box: missed by peak hits, found by box hits; both reported."""
     truth = torch.zeros(64, 48)
     yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(48.0), indexing="ij")
-    truth[((yy - 29.5) / 10) ** 2 + ((xx - 20.5) / 6) ** 2 <= 1] = 1  # an ellipse in the box [20, 40) x [15, 27)
+    truth[((yy - 29.5) / 10) ** 2 + ((xx - 20.5) / 6) ** 2 <= 1] = (
+        1  # an ellipse in the box [20, 40) x [15, 27)
+    )
     prob = torch.zeros(64, 48)
     prob[20:25, 15:20] = 0.8  # 25 px in the box's corner, outside the ellipse
     report = SegmentationReport(tmp_path, group_key=None, n_boot=50, hit_rules=["peak", "box"])
