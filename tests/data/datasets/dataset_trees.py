@@ -9,6 +9,7 @@ tests can also check orientation.
 from __future__ import annotations
 
 import plistlib
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -664,6 +665,19 @@ def mini_mias_subset(source: Path, root: Path, n_images: int = 24) -> Path:
     (root / "Info.txt").write_text("\n".join(r for r in rows if r.split()[0] in names) + "\n")
     for name in names:
         (root / f"{name}.png").symlink_to(source / "images" / f"{name}.png")
+    return root
+
+
+def real_ddsm_boxes_subset(source: Path, root: Path, cases: tuple[str, ...]) -> Path:
+    """A copy of the real ``ddsm_boxes`` folder ``source`` holding only the women ``cases`` (rows of both
+    tables and their images), in ``root``."""
+    (root / "images").mkdir(parents=True)
+    for name in ("images", "boxes"):
+        table = (source / f"{name}.csv").read_text().splitlines()
+        rows = [line for line in table[1:] if line.split(",")[1] in cases]
+        (root / f"{name}.csv").write_text("\n".join([table[0], *rows]) + "\n")
+        for line in rows:
+            shutil.copy(source / "images" / line.split(",")[0], root / "images")
     return root
 
 

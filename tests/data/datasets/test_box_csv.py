@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from dataset_trees import breast_image, write_png
+from dataset_trees import breast_image, real_ddsm_boxes_subset, write_png
 
 from monai_mammo.data.datalist import FOLDS, load_datalist
 from monai_mammo.data.datasets import DatasetLayoutError, prepare_dataset, scan_box_csv, scan_ddsm_boxes
@@ -60,14 +59,7 @@ def test_real_ddsm_rows_as_a_box_table(shared_data, tmp_path):
     source = shared_data / "ddsm_boxes"
     if not (source / "boxes.csv").is_file():
         pytest.skip(f"{source} has no boxes.csv")
-    root = tmp_path / "ddsm"
-    (root / "images").mkdir(parents=True)
-    for name in ("images", "boxes"):
-        table = (source / f"{name}.csv").read_text().splitlines()
-        rows = [line for line in table[1:] if line.split(",")[1] in CASES]
-        (root / f"{name}.csv").write_text("\n".join([table[0], *rows]) + "\n")
-        for line in rows:
-            shutil.copy(source / "images" / line.split(",")[0], root / "images")
+    root = real_ddsm_boxes_subset(source, tmp_path / "ddsm", CASES)
     with pytest.raises(DatasetLayoutError, match=r"several CSV tables \(boxes.csv, images.csv\).*table="):
         scan_box_csv(root)
     result = scan_box_csv(root, table="boxes.csv", label_column="rf_class", class_pathology="tumor=benign")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 
 import numpy as np
 import pytest
+from dataset_trees import real_ddsm_boxes_subset
 from PIL import Image
 from scipy import ndimage
 
@@ -176,18 +176,7 @@ def test_real_ddsm_boxes_cached_at_half_size(shared_data, tmp_path):
     source = shared_data / "ddsm_boxes"
     if not (source / "images.csv").is_file():
         pytest.skip(f"{source} has no images.csv")
-    root = tmp_path / "subset"
-    (root / "images").mkdir(parents=True)
-    lines = (source / "images.csv").read_text().splitlines()
-    keep = [line for line in lines[1:] if line.split(",")[1] in ("A_1108", "A_1329")]  # two women, 4 images
-    names = {line.split(",")[0] for line in keep}
-    (root / "images.csv").write_text("\n".join([lines[0], *keep]) + "\n")
-    box_lines = (source / "boxes.csv").read_text().splitlines()
-    (root / "boxes.csv").write_text(
-        "\n".join([box_lines[0], *(b for b in box_lines if b.split(",")[0] in names)])
-    )
-    for name in names:
-        shutil.copy(source / "images" / name, root / "images" / name)
+    root = real_ddsm_boxes_subset(source, tmp_path / "subset", ("A_1108", "A_1329"))  # two women, 4 images
     out = prepare_dataset(
         get_dataset("ddsm_boxes").name,
         root=root,
@@ -199,7 +188,8 @@ def test_real_ddsm_boxes_cached_at_half_size(shared_data, tmp_path):
     )
     items = [i for fold in FOLDS for i in load_datalist(out, fold)]
     assert len(items) == 4 and len({i["patient_id"] for i in items}) == 2
-    boxes = {line.split(",")[0][:-4]: [float(v) for v in line.split(",")[5:9]] for line in box_lines[1:]}
+    subset_boxes = (root / "boxes.csv").read_text().splitlines()
+    boxes = {line.split(",")[0][:-4]: [float(v) for v in line.split(",")[5:9]] for line in subset_boxes[1:]}
     for item in items:
         assert item["original_size"] == [640, 640] and item["size"] == [320, 320]
         assert item["boxes"] == [[v / 2 for v in boxes[item["image_id"]]]]  # in the cached image's pixels
