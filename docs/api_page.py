@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # (title, modules or package folder); a folder lists every module under it
 SECTIONS: list[tuple[str, list[str] | str]] = [
     ("Utilities and enums", "monai_mammo/utils"),
+    ("Writing files", "monai_mammo/io"),
     (
         "Readers and errors",
         [

@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from monai_mammo.bundle.outputs import _as_2d, encode_png, overlay_image
-from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.io import atomic_write_bytes
 from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = ["ClassificationOutputs", "heatmap_overlay", "write_classification_outputs"]

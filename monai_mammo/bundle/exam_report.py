@@ -37,7 +37,7 @@ from PIL import Image
 
 from monai_mammo.bundle.outputs import encode_png, overlay_image
 from monai_mammo.bundle.readers import MammoAutoReader
-from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.io import atomic_write_bytes
 from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = ["ExamReport", "exam_folder_name"]

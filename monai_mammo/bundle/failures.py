@@ -29,8 +29,8 @@ from monai.data import CacheDataset, DataLoader, list_data_collate
 from monai.utils import ensure_tuple
 from torch.utils.data import Dataset as TorchDataset
 
-from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.data.errors import MammoReadError
+from monai_mammo.io import atomic_write_bytes
 from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = [

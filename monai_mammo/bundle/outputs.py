@@ -38,7 +38,7 @@ import torch
 from PIL import Image
 from scipy import ndimage
 
-from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.io import atomic_write_bytes
 from monai_mammo.metrics.lesions import (
     DEFAULT_MIN_AREA_MM2,
     DEFAULT_MIN_AREA_PX,

@@ -17,8 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
-import tempfile
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from monai_mammo.io import atomic as _atomic
 from monai_mammo.utils.json_text import strict_json_text
 
 FOLDS: tuple[str, str, str] = ("training", "validation", "test")
@@ -45,8 +45,6 @@ _OFFICIAL_ALLOWED: dict[str | None, tuple[str, ...]] = {
     "test": ("test",),
 }
 _OFFICIAL_PRIORITY = {"training": 0, "validation": 1, "test": 2}
-_UMASK = os.umask(0o022)  # read once at import (os.umask can only be read by setting it)
-os.umask(_UMASK)
 
 
 class DatalistError(ValueError):
@@ -313,62 +311,6 @@ def _relative(path: str, base: Path) -> str:
         return Path(path).as_posix()
 
 
-_TEMPORARY_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # what atomic_write_bytes's mkstemp names
-
-
-def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
-    """Delete the temporary files that :func:`atomic_write_bytes` left in ``folder`` when its job was killed.
-
-    A job killed (``kill -9``) while it wrote a file leaves a hidden ``.<name>.<random>.tmp`` beside the
-    complete named files. Call this when no other job writes into ``folder`` (e.g. when a training run
-    resumes): only names of exactly that pattern are deleted.
-
-    Args:
-        folder: the folder to clean; a missing folder is nothing to clean.
-
-    Returns:
-        The files deleted.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    removed = []
-    for entry in folder.iterdir():
-        if entry.is_file() and _TEMPORARY_NAME.match(entry.name):
-            entry.unlink(missing_ok=True)
-            removed.append(entry)
-    return removed
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then ``os.replace``.
-
-    A reader (or a resumed job) therefore sees either the old file, or no file, or the complete new one.
-
-    Args:
-        path: the file to write; its folder is created.
-        data: the bytes.
-
-    Returns:
-        The path written.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files: give the usual permissions
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def write_datalist(
     datalist: Mapping[str, Any], path: str | os.PathLike[str], path_keys: Sequence[str] = PATH_KEYS
 ) -> Path:
@@ -409,7 +351,7 @@ def write_datalist(
             items.append(item)
         out[key] = items
     text = strict_json_text(out) + "\n"
-    return atomic_write_bytes(path, text.encode("utf-8"))
+    return _atomic.atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def tag_source(
@@ -594,7 +536,6 @@ __all__ = [
     "DatalistReport",
     "MissingFilesError",
     "PatientLeakError",
-    "atomic_write_bytes",
     "load_datalist",
     "official_patient_folds",
     "split_datalist",
@@ -603,3 +544,19 @@ __all__ = [
     "validate_datalist",
     "write_datalist",
 ]
+
+
+_MOVED_TO_IO = ("atomic_write_bytes", "remove_stale_temporaries")
+
+
+def __getattr__(name: str) -> Any:
+    """The atomic writer's old place: ``monai_mammo.data.datalist.atomic_write_bytes`` still works, with a
+    DeprecationWarning (it lives in :mod:`monai_mammo.io.atomic`)."""
+    if name in _MOVED_TO_IO:
+        warnings.warn(
+            f"monai_mammo.data.datalist.{name} moved to monai_mammo.io.{name}; import it from there.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(_atomic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -35,7 +35,7 @@ from monai.handlers import CheckpointLoader
 from monai.transforms import Randomizable, Transform
 from monai.utils import IgniteInfo, min_version, optional_import
 
-from monai_mammo.data.datalist import atomic_write_bytes, remove_stale_temporaries
+from monai_mammo.io import atomic_write_bytes, remove_stale_temporaries
 
 Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
 

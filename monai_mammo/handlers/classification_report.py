@@ -16,10 +16,10 @@ import torch
 from monai.data import MetaTensor
 
 from monai_mammo.bundle.naming import UniqueOutputNames
-from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.data.exam_grouping import ExamEvidence, group_exams
 from monai_mammo.handlers.classification_writer import exam_evidence, grouped_views, write_csv
 from monai_mammo.handlers.per_image import PerImageHandler
+from monai_mammo.io import atomic_write_bytes
 from monai_mammo.metrics.calibration import expected_calibration_error, reliability_bins
 from monai_mammo.metrics.classification import (
     confusion_matrix,

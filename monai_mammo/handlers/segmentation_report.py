@@ -14,8 +14,8 @@ import numpy as np
 from monai.data import MetaTensor, decollate_batch
 from monai.utils import ensure_tuple
 
-from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.handlers.per_image import PerImageHandler
+from monai_mammo.io import atomic_write_bytes
 from monai_mammo.metrics import (
     DEFAULT_FP_RATES,
     DEFAULT_MIN_AREA_MM2,

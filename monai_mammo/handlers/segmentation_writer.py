@@ -15,8 +15,8 @@ from monai.data import MetaTensor
 
 from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.bundle.outputs import write_segmentation_outputs
-from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.handlers.per_image import PerImageHandler
+from monai_mammo.io import atomic_write_bytes
 from monai_mammo.metrics.lesions import DEFAULT_MIN_AREA_MM2, DEFAULT_MIN_AREA_PX, min_candidate_area_px
 from monai_mammo.utils.enums import MammoMetaKey
 

@@ -32,7 +32,7 @@ from monailabel.interfaces.datastore import Datastore
 from monailabel.tasks.train.bundle import BundleTrainTask
 
 from monai_mammo.bundle.readers import MammoAutoReader
-from monai_mammo.data.datalist import atomic_write_bytes
+from monai_mammo.io import atomic_write_bytes
 
 __all__ = [
     "PASSTHROUGH_KEYS",

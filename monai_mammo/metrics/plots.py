@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from monai.utils import optional_import
 
+from monai_mammo.io import atomic_write_bytes
 from monai_mammo.metrics.classification import roc_auc, roc_auc_with_ci, roc_curve, sensitivity_at_specificity
 from monai_mammo.metrics.froc import DEFAULT_FP_RATES, FROCCurve, froc_sensitivities
 
@@ -20,20 +21,11 @@ __all__ = ["plot_froc", "plot_roc"]
 
 
 def _save_atomic(fig: Any, filename: str | os.PathLike, dpi: int) -> Path:
-    """Render ``fig`` to a temporary PNG beside ``filename``, then move it into place."""
-    path = Path(filename)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Render ``fig`` as PNG bytes and write them with :func:`monai_mammo.io.atomic_write_bytes`."""
     FigureCanvasAgg(fig)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return atomic_write_bytes(filename, buffer.getvalue())
 
 
 def _new_figure(size: tuple[float, float]) -> Any:

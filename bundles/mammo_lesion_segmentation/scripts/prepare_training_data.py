@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from monai_mammo.bundle.outputs import encode_png
-from monai_mammo.data.datalist import atomic_write_bytes, split_datalist, tag_source, write_datalist
+from monai_mammo.data.datalist import split_datalist, tag_source, write_datalist
 from monai_mammo.data.datasets import colour_lesion_masks, prepare_dataset
 from monai_mammo.data.phantom import write_phantom_dataset
+from monai_mammo.io import atomic_write_bytes
 
 REPO = Path(__file__).resolve().parents[3]
 FOLDS = ("training", "validation", "test")

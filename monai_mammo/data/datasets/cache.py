@@ -34,11 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.data.datasets.files import image_shape, is_dicom
 from monai_mammo.data.datasets.masks import MaskSpec, resize_nearest
 from monai_mammo.data.datasets.records import ImageRecord
 from monai_mammo.data.errors import BlankImageError, MammoReadError
+from monai_mammo.io import atomic_write_bytes
 from monai_mammo.utils.json_text import strict_json_text
 
 CACHE_FORMAT = 1

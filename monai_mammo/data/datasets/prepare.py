@@ -13,7 +13,6 @@ from typing import Any
 from monai_mammo.data.datalist import (
     DEFAULT_FRACTIONS,
     FOLDS,
-    atomic_write_bytes,
     official_patient_folds,
     split_datalist,
     validate_datalist,
@@ -22,6 +21,7 @@ from monai_mammo.data.datalist import (
 from monai_mammo.data.datasets.cache import materialize
 from monai_mammo.data.datasets.records import BOX_FORMAT, DatasetLayoutError, ImageRecord, ScanResult
 from monai_mammo.data.datasets.registry import get_dataset
+from monai_mammo.io import atomic_write_bytes
 from monai_mammo.utils.json_text import strict_json_text
 
 logger = logging.getLogger(__name__)

@@ -147,7 +147,8 @@ def write_phantom_dataset(
     Raises:
         ValueError: a bad ``n_images``, shape, seed, fractions or DICOM option.
     """
-    from monai_mammo.data.datalist import atomic_write_bytes, split_datalist, write_datalist
+    from monai_mammo.data.datalist import split_datalist, write_datalist
+    from monai_mammo.io import atomic_write_bytes
 
     if isinstance(n_images, bool) or not isinstance(n_images, (int, np.integer)) or n_images < 1:
         raise ValueError(f"n_images must be a positive integer, got {n_images!r}.")

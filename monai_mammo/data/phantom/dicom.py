@@ -305,7 +305,7 @@ def write_phantom_dicom(
     Raises:
         ValueError: see :func:`phantom_to_dicom`.
     """
-    from monai_mammo.data.datalist import atomic_write_bytes
+    from monai_mammo.io import atomic_write_bytes
 
     ds = phantom_to_dicom(
         phantom,

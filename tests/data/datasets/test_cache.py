@@ -10,7 +10,6 @@ import pytest
 from dataset_trees import breast_image, write_dicom, write_png
 from PIL import Image
 
-from monai_mammo.data.datalist import atomic_write_bytes
 from monai_mammo.data.datasets import (
     CacheError,
     CircleMask,
@@ -112,20 +111,6 @@ def test_settings_are_checked_and_size_needs_the_cache(tmp_path):
         materialize(records, tmp_path / "d", cache_images=False, size=(12, 16), progress=False)
     with pytest.raises(ValueError, match="cache"):
         prepare_dataset("mini_mias", root=tmp_path, out=tmp_path / "x.json", size=(12, 16))
-
-
-def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
-    target = tmp_path / "out.json"
-    atomic_write_bytes(target, b"old")
-
-    def crash(src, dst):
-        raise KeyboardInterrupt  # an interruption between writing and renaming
-
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(KeyboardInterrupt):
-        atomic_write_bytes(target, b"new content")
-    monkeypatch.undo()
-    assert target.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
 
 
 def test_bad_files_are_reported_and_skipped_never_fatal(mini_mias_tree, tmp_path):

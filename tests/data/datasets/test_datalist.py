@@ -16,7 +16,6 @@ from monai_mammo.data.datalist import (
     DatalistError,
     MissingFilesError,
     PatientLeakError,
-    atomic_write_bytes,
     load_datalist,
     official_patient_folds,
     split_datalist,
@@ -25,6 +24,7 @@ from monai_mammo.data.datalist import (
     validate_datalist,
     write_datalist,
 )
+from monai_mammo.io import atomic_write_bytes
 
 
 def _items(n_patients: int, images_per_patient: int = 4, malignant_every: int = 5) -> list[dict]:
