@@ -7,6 +7,8 @@ runner gives configs no hook for this, so a bundle calls :func:`check_overrides`
 ``initialize`` step: it reads ``sys.argv``, loads the top-level ids of the ``--config_file`` file(s) and
 refuses any override that is neither one of them nor an argument of the runner, naming the nearest id.
 
+:func:`as_flag` reads a boolean option that came from the command line as text (``--resume false``).
+
 :func:`exits_on_command_line` turns the typed errors of a bundle's own checks into a one-line exit on the
 command line (no 60-line traceback ending in "Failed to evaluate ConfigExpression"), while the same
 functions raise their typed errors when a bundle is run from Python (``ConfigWorkflow``, MONAI Label).
@@ -24,9 +26,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
+import numpy as np
+
 __all__ = [
     "UnknownOverride",
     "UnknownOverrideError",
+    "as_flag",
     "check_overrides",
     "exits_on_command_line",
     "is_bundle_run",
@@ -55,6 +60,31 @@ class UnknownOverride(NamedTuple):
 
 class UnknownOverrideError(ValueError):
     """The command line overrides an id that none of the bundle's config files has (a mistyped name)."""
+
+
+def as_flag(value: Any, name: str) -> bool:
+    """A boolean option that may come from a command line as text (``--resume false`` gives ``"false"``).
+
+    Args:
+        value: a bool, an int 0/1, or one of the texts true/false, yes/no, on/off, 1/0 (any case).
+        name: the option's name, for the message.
+
+    Returns:
+        The boolean.
+
+    Raises:
+        ValueError: for anything else (``bool("false")`` would silently be ``True``).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {value!r}.")
 
 
 def is_bundle_run(argv: Sequence[str] | None = None) -> bool:

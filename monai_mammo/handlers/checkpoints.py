@@ -24,6 +24,7 @@ import logging
 import math
 import os
 import random
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from monai.handlers import CheckpointLoader
 from monai.transforms import Randomizable, Transform
 from monai.utils import IgniteInfo, min_version, optional_import
 
+from monai_mammo.bundle.command_line import as_flag as _as_flag
 from monai_mammo.io import atomic_write_bytes, remove_stale_temporaries
 
 Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
@@ -77,31 +79,6 @@ def save_state_atomic(path: str | os.PathLike[str], save_dict: Mapping[str, Any]
     states = {name: state_of(obj) for name, obj in save_dict.items()}
     torch.save(next(iter(states.values())) if len(states) == 1 else states, buffer)
     return atomic_write_bytes(path, buffer.getvalue())
-
-
-def as_flag(value: Any, name: str) -> bool:
-    """A boolean option that may come from a command line as text (``--resume false`` gives ``"false"``).
-
-    Args:
-        value: a bool, an int 0/1, or one of the texts true/false, yes/no, on/off, 1/0 (any case).
-        name: the option's name, for the message.
-
-    Returns:
-        The boolean.
-
-    Raises:
-        ValueError: for anything else (``bool("false")`` would silently be ``True``).
-    """
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)) and value in (0, 1):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0"):
-        return False
-    raise ValueError(f"{name} must be true or false, got {value!r}.")
 
 
 def _numpy_state(state: dict[str, Any] | tuple[str, np.ndarray, int, int, float]) -> list[Any]:
@@ -272,10 +249,10 @@ class ResumeCheckpoint:
         self.path = Path(save_dir) / filename
         self.save_dict = dict(save_dict)
         self.save_interval = int(save_interval)
-        self.resume = as_flag(resume, "resume")
+        self.resume = _as_flag(resume, "resume")
         self.engine_key = engine_key
         self.map_location = map_location
-        self.save_random_states = as_flag(save_random_states, "save_random_states")
+        self.save_random_states = _as_flag(save_random_states, "save_random_states")
         self.logger = logging.getLogger(name)
         self._name = name
         self._engine: Any = None
@@ -409,3 +386,18 @@ class BestModelSaver:
         if _is_writer():
             save_state_atomic(self.path, self.save_dict)
             self.logger.info(f"best {metric_name} {score:.4f} at epoch {self.best_epoch}: saved {self.path}")
+
+
+def __getattr__(name: str) -> Any:
+    """``as_flag``'s old place: ``monai_mammo.handlers.checkpoints.as_flag`` still works, with a
+    DeprecationWarning (it lives in :mod:`monai_mammo.bundle.command_line`, with the other command-line
+    checks)."""
+    if name == "as_flag":
+        warnings.warn(
+            "monai_mammo.handlers.checkpoints.as_flag moved to monai_mammo.bundle.command_line.as_flag; "
+            "use that name (also in bundle configs).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return _as_flag
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

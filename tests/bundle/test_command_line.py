@@ -6,10 +6,11 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from monai_mammo.bundle import UnknownOverrideError, check_overrides, exits_on_command_line, unknown_overrides
-from monai_mammo.bundle.command_line import is_bundle_run, runner_arguments
+from monai_mammo.bundle.command_line import as_flag, is_bundle_run, runner_arguments
 
 MAIN = "/venv/lib/python3.11/site-packages/monai/bundle/__main__.py"
 
@@ -128,3 +129,37 @@ def test_typed_errors_become_exits_on_the_command_line_only(monkeypatch: pytest.
 
     with pytest.raises(KeyError):  # other errors keep their traceback
         other()
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (True, True),
+        (False, False),
+        (np.bool_(True), True),
+        (1, True),
+        (0, False),
+        (np.int64(0), False),
+        ("true", True),
+        ("False", False),
+        (" yes ", True),
+        ("off", False),
+        ("1", True),
+        ("0", False),
+    ],
+)
+def test_flags_from_a_command_line(value: object, expected: bool) -> None:
+    assert as_flag(value, "resume") is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", "", 2, None])
+def test_a_flag_that_is_not_true_or_false_is_refused(value: object) -> None:
+    with pytest.raises(ValueError, match="progress must be true or false"):
+        as_flag(value, "progress")
+
+
+def test_as_flag_old_place_still_works_with_a_deprecation_warning() -> None:
+    import monai_mammo.handlers.checkpoints as checkpoints
+
+    with pytest.warns(DeprecationWarning, match="monai_mammo.bundle.command_line.as_flag"):
+        assert checkpoints.as_flag is as_flag

@@ -9,7 +9,6 @@ import torch
 from ignite.engine import Engine, Events
 
 from monai_mammo.handlers import BestModelSaver, ResumeCheckpoint, save_state_atomic, state_of
-from monai_mammo.handlers.checkpoints import as_flag
 
 
 def make_trainer(model: torch.nn.Module, optimizer: torch.optim.Optimizer, seen: list[int]) -> Engine:
@@ -151,24 +150,12 @@ def test_state_of_unwraps_data_parallel_and_save_is_atomic(tmp_path: Path) -> No
     assert [p.name for p in path.parent.iterdir()] == ["ckpt.pt"]
 
 
-@pytest.mark.parametrize(
-    "value, expected",
-    [
-        (True, True),
-        (False, False),
-        (1, True),
-        (0, False),
-        ("true", True),
-        ("False", False),
-        (" yes ", True),
-        ("off", False),
-        ("1", True),
-        ("0", False),
-    ],
-)
-def test_flags_from_a_command_line(value: object, expected: bool) -> None:
-    assert as_flag(value, "resume") is expected
-    assert ResumeCheckpoint("unused", {"network": torch.nn.Linear(1, 1)}, resume=value).resume is expected
+@pytest.mark.parametrize("value, expected", [(True, True), ("False", False), (" yes ", True), (0, False)])
+def test_resume_and_random_states_read_command_line_text(value: object, expected: bool) -> None:
+    handler = ResumeCheckpoint(
+        "unused", {"network": torch.nn.Linear(1, 1)}, resume=value, save_random_states=value
+    )
+    assert handler.resume is expected and handler.save_random_states is expected
 
 
 @pytest.mark.parametrize("value", ["maybe", "", 2, None])
