@@ -7,6 +7,9 @@ Sub-commands:
   boxes) or a box-annotated dump (a YOLO folder, a CSV of boxes) into a MONAI datalist with patient-level
   splits.
 - ``label-app``: write a MONAI Label app folder that serves and trains the bundles.
+- ``bundle``: ``bundle get NAME DIR`` copies a bundle to ``DIR/NAME`` to edit and run; ``bundle path NAME``
+  prints where a bundle is (a checkout's or the installed copy); ``bundle zip NAME OUTDIR`` checks a bundle
+  as model-zoo CI does and writes its release archive ``NAME_vX.Y.Z.zip``.
 
 Heavy imports happen inside each sub-command so that ``monai-mammo --help`` answers at once.
 """
@@ -82,6 +85,84 @@ def _label_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bundle_get(args: argparse.Namespace) -> int:
+    from monai_mammo.bundle.distribution import copy_bundle
+
+    try:
+        folder = copy_bundle(args.name, args.dir, source=args.source)
+    except (FileExistsError, FileNotFoundError) as err:
+        print(f"monai-mammo bundle get: error: {err}", file=sys.stderr)
+        return 2
+    print(f"copied {args.name} to {folder}; run it with:")
+    print(
+        f"  python -m monai.bundle run --config_file {folder / 'configs' / 'inference.json'} --output_dir OUT"
+    )
+    return 0
+
+
+def _bundle_path(args: argparse.Namespace) -> int:
+    from monai_mammo.bundle.paths import locate_bundle_root
+
+    try:
+        print(locate_bundle_root(args.name, start=Path.cwd()))
+    except FileNotFoundError as err:
+        print(f"monai-mammo bundle path: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _bundle_zip(args: argparse.Namespace) -> int:
+    from monai_mammo.bundle.release import BundleCheckError, build_release
+
+    try:
+        release = build_release(
+            args.name,
+            args.out,
+            source=args.source,
+            schema=args.schema,
+            large_file_url=args.large_file_url,
+        )
+    except (BundleCheckError, FileNotFoundError) as err:
+        print(f"monai-mammo bundle zip: error: {err}", file=sys.stderr)
+        return 2
+    for check, outcome in release.checks.items():
+        print(f"{check}: {outcome}")
+    print(f"wrote {release.path}")
+    return 0
+
+
+def _add_bundle_commands(sub: Any) -> None:
+    bundle = sub.add_parser("bundle", help="get, locate or release a bundle (model-zoo archive)")
+    commands = bundle.add_subparsers(dest="bundle_command", required=True)
+    source_help = "the bundle folder to use (default: ./bundles/NAME, the checkout's or the installed copy)"
+
+    get = commands.add_parser("get", help="copy a bundle to DIR/NAME, to edit and run")
+    get.add_argument("name", help="mammo_lesion_segmentation | mammo_classification")
+    get.add_argument("dir", type=Path, help="the folder to put the bundle folder NAME in")
+    get.add_argument("--source", type=Path, default=None, help=source_help)
+    get.set_defaults(func=_bundle_get)
+
+    path = commands.add_parser(
+        "path", help="print the folder of a bundle (a checkout's or the installed copy)"
+    )
+    path.add_argument("name", help="mammo_lesion_segmentation | mammo_classification")
+    path.set_defaults(func=_bundle_path)
+
+    release = commands.add_parser("zip", help="check a bundle as model-zoo CI does, write NAME_vX.Y.Z.zip")
+    release.add_argument("name", help="mammo_lesion_segmentation | mammo_classification")
+    release.add_argument("out", type=Path, help="the folder to write the archive to")
+    release.add_argument("--source", type=Path, default=None, help=source_help)
+    release.add_argument(
+        "--schema", type=Path, default=None, help="metadata schema (default: the shipped one)"
+    )
+    release.add_argument(
+        "--large-file-url",
+        default=None,
+        help="download address of files above 25 MB for large_files.yml, with {path} (and {name}, {version})",
+    )
+    release.set_defaults(func=_bundle_zip)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``monai-mammo`` (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(prog="monai-mammo", description=__doc__.splitlines()[0])
@@ -140,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--bundles", type=Path, default=None, help="the folder holding the bundles")
     label.add_argument("--overwrite", action="store_true", help="replace an existing app folder")
     label.set_defaults(func=_label_app)
+
+    _add_bundle_commands(sub)
     return parser
 
 

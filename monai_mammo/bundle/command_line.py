@@ -94,15 +94,34 @@ def is_bundle_run(argv: Sequence[str] | None = None) -> bool:
         argv: the command line (default: ``sys.argv``).
     """
     argv = sys.argv if argv is None else argv
+    return _is_monai_bundle_command(argv) and argv[1] in _RUN_COMMANDS
+
+
+def _is_monai_bundle_command(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` is ``python -m monai.bundle <command> ...``, whatever the command."""
     if len(argv) < 2:
         return False
     main = Path(str(argv[0]))
-    return (
-        main.name == "__main__.py"
-        and main.parent.name == "bundle"
-        and main.parent.parent.name == "monai"
-        and argv[1] in _RUN_COMMANDS
-    )
+    return main.name == "__main__.py" and main.parent.name == "bundle" and main.parent.parent.name == "monai"
+
+
+def bundle_command_config_files(argv: Sequence[str] | None = None) -> list[str]:
+    """The ``--config_file`` file(s) of a ``python -m monai.bundle <command>`` command line, as given.
+
+    Any command counts (``run``, ``ckpt_export``, ``verify_net_in_out``, ...); the files may also come from
+    ``--args_file``. Used by :func:`~monai_mammo.bundle.paths.locate_bundle_root` to find the bundle whose
+    config is being run, which MONAI's config parser does not tell the config.
+
+    Args:
+        argv: the command line (default: ``sys.argv``).
+
+    Returns:
+        The config file paths; empty for any other process (pytest, MONAI Label, a script).
+    """
+    argv = list(sys.argv if argv is None else argv)
+    if not _is_monai_bundle_command(argv):
+        return []
+    return _read_command_line(argv).config_files
 
 
 @functools.lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from monai_mammo.bundle.distribution import copy_bundle_parts
 from monai_mammo.bundle.paths import locate_bundle_root
 
 __all__ = ["BUNDLE_NAMES", "write_label_app"]
@@ -95,14 +96,7 @@ def write_label_app(
     try:
         (staging / "main.py").write_text(MAIN_PY)
         for name, source in sources.items():
-            target = staging / "model" / name
-            target.mkdir(parents=True)
-            for part in _BUNDLE_PARTS:
-                path = source / part
-                if path.is_dir():
-                    shutil.copytree(path, target / part)
-                elif path.is_file():
-                    shutil.copy2(path, target / part)
+            copy_bundle_parts(source, staging / "model" / name, _BUNDLE_PARTS)
         if app_dir.exists():
             shutil.rmtree(app_dir)
         os.replace(staging, app_dir)

@@ -54,3 +54,32 @@ def test_list_images_of_one_file_is_that_file(tmp_path: Path) -> None:
     odd = tmp_path / "scan.raw"  # named explicitly: taken as it is, the reader says what is wrong with it
     odd.write_text("x")
     assert list_images(odd) == [str(odd)]
+
+
+MAIN = "/usr/lib/python3/site-packages/monai/bundle/__main__.py"  # how sys.argv[0] reads under -m
+
+
+def test_bundle_root_is_the_config_files_bundle_on_the_command_line(tmp_path: Path) -> None:
+    copy = tmp_path / "mine" / "mammo_lesion_segmentation"
+    (copy / "configs").mkdir(parents=True)
+    (copy / "configs" / "metadata.json").write_text("{}")
+    config = str(copy / "configs" / "inference.json")
+    for argv in (
+        [MAIN, "run", "--config_file", config, "--output_dir", "out"],
+        [MAIN, "run", f"--config_file={config}"],
+        [MAIN, "ckpt_export", "network_def", "--config_file", f"['{config}', 'other.json']"],
+    ):
+        assert Path(locate_bundle_root("mammo_lesion_segmentation", argv=argv)) == copy, argv
+    # another bundle's config (exam_report.json of the classification bundle names the segmentation one),
+    # another process, or an explicit start folder: found as before
+    other = [
+        MAIN,
+        "run",
+        "--config_file",
+        str(REPO / "bundles/mammo_classification/configs/exam_report.json"),
+    ]
+    checkout = REPO / "bundles" / "mammo_lesion_segmentation"
+    for argv in (other, ["pytest", "--config_file", config], [MAIN, "run", "--output_dir", "x"]):
+        assert Path(locate_bundle_root("mammo_lesion_segmentation", argv=argv)) == checkout, argv
+    run = [MAIN, "run", "--config_file", config]
+    assert Path(locate_bundle_root("mammo_lesion_segmentation", start=REPO, argv=run)) == checkout
