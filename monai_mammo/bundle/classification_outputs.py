@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from monai_mammo.bundle.outputs import _as_2d, encode_png, overlay_image
+from monai_mammo.bundle.outputs import encode_png, overlay_image
 from monai_mammo.io import atomic_write_bytes
+from monai_mammo.utils.array_2d import as_2d
 from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = ["ClassificationOutputs", "heatmap_overlay", "write_classification_outputs"]
@@ -66,8 +67,8 @@ def heatmap_overlay(
     Raises:
         ValueError: when the two arrays are not 2D images of the same shape.
     """
-    img = _as_2d(image, "image")
-    heat = _as_2d(heatmap, "heatmap")
+    img = as_2d(image, "image")
+    heat = as_2d(heatmap, "heatmap")
     if img.shape != heat.shape:
         raise ValueError(
             f"image shape {img.shape} differs from the heat map's {heat.shape}; map the heat map back to the "
@@ -127,7 +128,7 @@ def write_classification_outputs(
     files: dict[str, Path] = {}
     shape: tuple[int, ...] | None = None
     if heatmap is not None:
-        heat = np.clip(np.nan_to_num(_as_2d(heatmap, "heatmap").astype(np.float32)), 0.0, 1.0)
+        heat = np.clip(np.nan_to_num(as_2d(heatmap, "heatmap").astype(np.float32)), 0.0, 1.0)
         shape = heat.shape
         grey = np.round(heat * 255.0).astype(np.uint8)
         files["heatmap_png"] = atomic_write_bytes(folder / "heatmap.png", encode_png(grey))

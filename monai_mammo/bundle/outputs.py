@@ -34,10 +34,10 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
-import torch
 from PIL import Image
 from scipy import ndimage
 
+from monai_mammo.data.mammo_meta import pixel_spacing_pair
 from monai_mammo.io import atomic_write_bytes
 from monai_mammo.metrics.lesions import (
     DEFAULT_MIN_AREA_MM2,
@@ -45,6 +45,7 @@ from monai_mammo.metrics.lesions import (
     LESION_COLUMNS,
     lesion_table,
 )
+from monai_mammo.utils.array_2d import as_2d
 
 __all__ = [
     "WrittenOutputs",
@@ -73,31 +74,6 @@ class WrittenOutputs:
     folder: Path
     files: dict[str, Path] = field(default_factory=dict)
     lesions: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _as_2d(array: Any, name: str) -> np.ndarray:
-    """A ``(H, W)`` numpy array from ``(H, W)`` or ``(1, H, W)`` numpy/torch data (both bundles' writers).
-
-    Stricter than :func:`monai_mammo.metrics.lesions.as_map_2d` on purpose: an output written for an image
-    must be exactly one channel of it, so ``(1, 1, H, W)`` is refused, and data numpy cannot stack raises
-    numpy's own error.
-    """
-    data = array.detach().cpu().numpy() if isinstance(array, torch.Tensor) else np.asarray(array)
-    if data.ndim == 3 and data.shape[0] == 1:
-        data = data[0]
-    if data.ndim != 2:
-        raise ValueError(f"{name} must be (H, W) or (1, H, W), got shape {tuple(data.shape)}.")
-    return data
-
-
-def _spacing(pixel_spacing: Sequence[float] | None) -> tuple[float, float]:
-    """``(row_mm, col_mm)``; NaN for unknown."""
-    if pixel_spacing is None:
-        return (math.nan, math.nan)
-    values = [float(v) for v in np.asarray(pixel_spacing, dtype=np.float64).ravel()[:2]]
-    if len(values) != 2:
-        return (math.nan, math.nan)
-    return (values[0], values[1])
 
 
 def output_name(filename: str | os.PathLike[str], data_root_dir: str | os.PathLike[str] | None = None) -> str:
@@ -145,15 +121,14 @@ def encode_nifti(
 
     Args:
         array: the 2D image ``(H, W)``; its dtype is kept.
-        pixel_spacing: ``[row_mm, col_mm]``; unknown (NaN/None) counts as 1 mm.
+        pixel_spacing: ``[row_mm, col_mm]`` (:func:`~monai_mammo.data.mammo_meta.pixel_spacing_pair`); unknown
+            counts as 1 mm.
         compress: gzip the file (``.nii.gz``).
 
     Returns:
         The file's bytes.
     """
-    row_mm, col_mm = _spacing(pixel_spacing)
-    row_mm = row_mm if math.isfinite(row_mm) and row_mm > 0 else 1.0
-    col_mm = col_mm if math.isfinite(col_mm) and col_mm > 0 else 1.0
+    row_mm, col_mm = pixel_spacing_pair(pixel_spacing, unknown=1.0)
     image = nib.Nifti1Image(np.ascontiguousarray(array), np.diag([row_mm, col_mm, 1.0, 1.0]))
     image.header.set_xyzt_units("mm")
     data = image.to_bytes()
@@ -235,16 +210,17 @@ def write_segmentation_outputs(
     Raises:
         ValueError: if ``prob`` and ``image`` are not 2D images of the same shape.
     """
-    p = _as_2d(prob, "prob").astype(np.float32, copy=False)
+    p = as_2d(prob, "prob").astype(np.float32, copy=False)
+    spacing = pixel_spacing_pair(pixel_spacing)  # a bad spacing is refused before anything is written
     mask = (p >= float(threshold)).astype(np.uint8)
     folder = Path(output_dir) / name
     written = {
-        "mask_nifti": atomic_write_bytes(folder / "mask.nii.gz", encode_nifti(mask, pixel_spacing)),
+        "mask_nifti": atomic_write_bytes(folder / "mask.nii.gz", encode_nifti(mask, spacing)),
         "mask_png": atomic_write_bytes(folder / "mask.png", encode_png(mask * np.uint8(255))),
-        "prob_nifti": atomic_write_bytes(folder / "prob.nii.gz", encode_nifti(p, pixel_spacing)),
+        "prob_nifti": atomic_write_bytes(folder / "prob.nii.gz", encode_nifti(p, spacing)),
     }
     if image is not None:
-        img = _as_2d(image, "image")
+        img = as_2d(image, "image")
         if img.shape != p.shape:
             raise ValueError(
                 f"{name}: image shape {img.shape} differs from the probability map's {p.shape}; both must "
@@ -253,7 +229,6 @@ def write_segmentation_outputs(
             )
         picture = overlay_image(img, p, mask, max_size=overlay_max_size)
         written["overlay_png"] = atomic_write_bytes(folder / "overlay.png", encode_png(picture))
-    spacing = [float(v) for v in _spacing(pixel_spacing)]
     rows = lesion_table(
         p,
         threshold=float(threshold),

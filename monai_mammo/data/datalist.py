@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from monai_mammo.io import atomic as _atomic
+from monai_mammo.utils.deprecation import moved_to
 from monai_mammo.utils.json_text import strict_json_text
 
 FOLDS: tuple[str, str, str] = ("training", "validation", "test")
@@ -545,18 +545,8 @@ __all__ = [
     "write_datalist",
 ]
 
-
-_MOVED_TO_IO = ("atomic_write_bytes", "remove_stale_temporaries")
-
-
-def __getattr__(name: str) -> Any:
-    """The atomic writer's old place: ``monai_mammo.data.datalist.atomic_write_bytes`` still works, with a
-    DeprecationWarning (it lives in :mod:`monai_mammo.io.atomic`)."""
-    if name in _MOVED_TO_IO:
-        warnings.warn(
-            f"monai_mammo.data.datalist.{name} moved to monai_mammo.io.{name}; import it from there.",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(_atomic, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the old place of the atomic writer (now monai_mammo.io): still importable, warns when called
+atomic_write_bytes = moved_to("monai_mammo.io.atomic_write_bytes")(_atomic.atomic_write_bytes)
+remove_stale_temporaries = moved_to("monai_mammo.io.remove_stale_temporaries")(
+    _atomic.remove_stale_temporaries
+)

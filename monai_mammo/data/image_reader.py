@@ -32,6 +32,7 @@ from monai_mammo.data.mammo_meta import (
     folder_names,
     geometry_meta,
     mammo_meta,
+    pixel_spacing_pair,
     resolve_laterality,
     view_from_text,
 )
@@ -123,7 +124,8 @@ class MammoImageReader(MammoReaderBase):
 
     Args:
         voi: ``VoiMode.WINDOW`` (falls back to FULL_RANGE), ``RAW`` or ``FULL_RANGE``.
-        pixel_spacing: ``(row_mm, column_mm)`` for every file read, or ``None`` (metadata ``[nan, nan]``).
+        pixel_spacing: ``(row_mm, column_mm)`` (one number for square pixels) for every file read, or ``None``
+            (metadata ``[nan, nan]``).
         grey_tolerance: largest R/G/B spread (levels of 255) for an RGB file to count as grey.
         max_pixels: refuse larger declared images before decoding them.
         infer_laterality: infer the breast side from the image when the file name does not give it.
@@ -145,12 +147,12 @@ class MammoImageReader(MammoReaderBase):
         super().__init__(max_pixels=max_pixels)
         self.voi = parse_voi_mode(voi)
         if pixel_spacing is not None:
-            values = [float(v) for v in pixel_spacing]
-            if len(values) != 2 or not all(math.isfinite(v) and v > 0 for v in values):
+            values = pixel_spacing_pair(pixel_spacing)
+            if math.isnan(values[0]):
                 raise ValueError(
                     f"pixel_spacing must be two positive numbers (row_mm, col_mm), got {pixel_spacing}."
                 )
-            pixel_spacing = values
+            pixel_spacing = list(values)
         self.pixel_spacing = pixel_spacing
         self.grey_tolerance = float(grey_tolerance)
         self.infer_laterality = bool(infer_laterality)

@@ -25,8 +25,9 @@ from pathlib import PurePath
 from typing import Any
 
 import numpy as np
-from monai.utils import MetaKeys
+from monai.utils import MetaKeys, convert_to_numpy
 
+from monai_mammo.utils.array_2d import as_2d
 from monai_mammo.utils.enums import (
     Laterality,
     MammoMetaKey,
@@ -219,11 +220,7 @@ def laterality_score(image: Any, threshold: float = 0.1, band: float = 0.3, targ
     """
     from scipy import ndimage
 
-    arr = image.detach().cpu().numpy() if hasattr(image, "detach") else np.asarray(image)
-    if arr.ndim == 3 and arr.shape[0] == 1:
-        arr = arr[0]
-    if arr.ndim != 2:
-        raise ValueError(f"laterality_from_image expects a (H, W) or (1, H, W) image, got shape {arr.shape}.")
+    arr = as_2d(image, "image")
     step = max(1, math.ceil(max(arr.shape) / target_size))
     small = np.asarray(arr[::step, ::step], dtype=np.float32)
     if small.size == 0 or not np.isfinite(small).all():
@@ -280,14 +277,38 @@ def resolve_laterality(
     return Laterality.UNKNOWN, SOURCE_UNKNOWN
 
 
-def _spacing_pair(value: object) -> list[float] | None:
+def pixel_spacing_pair(value: Any, unknown: float = math.nan) -> tuple[float, float]:
+    """``(row_mm, col_mm)`` of a pixel spacing, ``(nan, nan)`` (or ``unknown``) when it is unknown: the one
+    parser of a pixel spacing in this package (reader metadata, affines, lesion areas and size limits).
+
+    ``None`` is unknown; one number means square pixels; two are ``[row_mm, col_mm]``, as a list, tuple,
+    numpy array or torch tensor (also the ``(2, 1)`` of a collated batch of one) or as text (DICOM's
+    ``["0.07", "0.07"]``). A spacing with a value that is not finite and positive (NaN for unknown, 0,
+    negative) is unknown as a whole: an area or an affine cannot use half of one.
+
+    Args:
+        value: the spacing.
+        unknown: what both values are when the spacing is unknown (1.0 for an affine: pixel units).
+
+    Returns:
+        ``(row_mm, col_mm)`` as floats, both finite and positive or both ``unknown``.
+
+    Raises:
+        ValueError: for anything but one or two numbers (three values, an empty list, text that is no number).
+    """
+    if value is None:
+        return (unknown, unknown)
     try:
-        values = [float(v) for v in value]  # type: ignore[attr-defined]
-    except (TypeError, ValueError):
-        return None
-    if len(values) != 2 or not all(math.isfinite(v) and v > 0 for v in values):
-        return None
-    return values
+        values = np.asarray(convert_to_numpy(value, wrap_sequence=True), dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"pixel_spacing must be [row_mm, col_mm] (or one number), got {value!r}.") from e
+    if values.size == 1:
+        values = np.repeat(values, 2)
+    if values.size != 2:
+        raise ValueError(f"pixel_spacing must be [row_mm, col_mm] (or one number), got {values.tolist()}.")
+    if not np.all(np.isfinite(values) & (values > 0)):
+        return (unknown, unknown)
+    return (float(values[0]), float(values[1]))
 
 
 def mammo_meta(
@@ -312,7 +333,7 @@ def mammo_meta(
         laterality_source: where it came from (``ImageLaterality``, ``Laterality``, ``text``, ``image``,
             ``unknown``).
         view: the mammographic view.
-        pixel_spacing: ``[row_mm, column_mm]`` or ``None``.
+        pixel_spacing: ``[row_mm, column_mm]`` or ``None`` (:func:`pixel_spacing_pair`).
         presentation_intent: FOR PRESENTATION / FOR PROCESSING.
         manufacturer: free text, ``None``/empty for unknown.
         photometric: the photometric interpretation of the stored pixels.
@@ -322,13 +343,12 @@ def mammo_meta(
     Returns:
         A dict with every ``MammoMetaKey`` value as key.
     """
-    spacing = _spacing_pair(pixel_spacing) if pixel_spacing is not None else None
     maker = str(manufacturer).strip() if manufacturer is not None else ""
     return {
         MammoMetaKey.LATERALITY.value: Laterality(laterality).value,
         MammoMetaKey.LATERALITY_SOURCE.value: str(laterality_source),
         MammoMetaKey.VIEW.value: ViewPosition(view).value,
-        MammoMetaKey.PIXEL_SPACING.value: spacing if spacing else [float("nan"), float("nan")],
+        MammoMetaKey.PIXEL_SPACING.value: list(pixel_spacing_pair(pixel_spacing)),
         MammoMetaKey.PRESENTATION_INTENT.value: PresentationIntent(presentation_intent).value,
         MammoMetaKey.MANUFACTURER.value: maker or UNKNOWN,
         MammoMetaKey.PHOTOMETRIC.value: PhotometricInterpretation(photometric).value,
@@ -360,14 +380,14 @@ def geometry_meta(shape_hw: Sequence[int], pixel_spacing: object = None) -> dict
 
     Args:
         shape_hw: ``(H, W)``.
-        pixel_spacing: ``[row_mm, column_mm]``; unknown or invalid values count as 1.0 in the affine.
+        pixel_spacing: ``[row_mm, column_mm]`` (:func:`pixel_spacing_pair`); unknown counts as 1.0 in the
+            affine.
 
     Returns:
         ``original_channel_dim`` = 0, ``spatial_shape`` = (H, W), ``affine`` and ``original_affine`` =
         ``diag(row_spacing, column_spacing, 1)`` (3x3, float64).
     """
-    spacing = _spacing_pair(pixel_spacing) if pixel_spacing is not None else None
-    row, col = spacing if spacing else (1.0, 1.0)
+    row, col = pixel_spacing_pair(pixel_spacing, unknown=1.0)
     affine = np.diag([row, col, 1.0]).astype(np.float64)
     return {
         MetaKeys.ORIGINAL_CHANNEL_DIM: 0,
@@ -394,6 +414,7 @@ __all__ = [
     "parse_photometric",
     "parse_presentation_intent",
     "path_texts",
+    "pixel_spacing_pair",
     "resolve_laterality",
     "view_from_dicom_value",
     "view_from_text",

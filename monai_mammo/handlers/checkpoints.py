@@ -24,7 +24,6 @@ import logging
 import math
 import os
 import random
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from monai.utils import IgniteInfo, min_version, optional_import
 
 from monai_mammo.bundle.command_line import as_flag as _as_flag
 from monai_mammo.io import atomic_write_bytes, remove_stale_temporaries
+from monai_mammo.utils.deprecation import moved_to
 
 Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
 
@@ -388,16 +388,5 @@ class BestModelSaver:
             self.logger.info(f"best {metric_name} {score:.4f} at epoch {self.best_epoch}: saved {self.path}")
 
 
-def __getattr__(name: str) -> Any:
-    """``as_flag``'s old place: ``monai_mammo.handlers.checkpoints.as_flag`` still works, with a
-    DeprecationWarning (it lives in :mod:`monai_mammo.bundle.command_line`, with the other command-line
-    checks)."""
-    if name == "as_flag":
-        warnings.warn(
-            "monai_mammo.handlers.checkpoints.as_flag moved to monai_mammo.bundle.command_line.as_flag; "
-            "use that name (also in bundle configs).",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return _as_flag
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the old place of as_flag (now with the other command-line checks): still importable, warns when called
+as_flag = moved_to("monai_mammo.bundle.command_line.as_flag")(_as_flag)

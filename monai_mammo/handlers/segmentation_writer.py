@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 from monai.data import MetaTensor
+from monai.utils import convert_to_numpy
 
 from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.bundle.outputs import write_segmentation_outputs
+from monai_mammo.data.mammo_meta import pixel_spacing_pair
 from monai_mammo.handlers.per_image import PerImageHandler
 from monai_mammo.io import atomic_write_bytes
 from monai_mammo.metrics.lesions import DEFAULT_MIN_AREA_MM2, DEFAULT_MIN_AREA_PX, min_candidate_area_px
@@ -137,10 +139,7 @@ class SegmentationWriter(PerImageHandler):
             pred = item[self.pred_key]
             meta = pred.meta if isinstance(pred, MetaTensor) else {}
             source = str(meta.get("filename_or_obj", f"image_{len(self.rows)}"))
-            spacing = meta.get(MammoMetaKey.PIXEL_SPACING.value, meta.get("pixel_spacing"))
-            pixel_spacing: list[float] | None = (
-                None if spacing is None else np.asarray(spacing, dtype=np.float64).ravel().tolist()
-            )
+            pixel_spacing = pixel_spacing_pair(meta.get(MammoMetaKey.PIXEL_SPACING.value))
             image = None
             if self.image_key is not None:
                 if self.image_key not in item:
@@ -159,7 +158,7 @@ class SegmentationWriter(PerImageHandler):
                 min_area_px=self.min_area_px,
                 working_size=self.working_size,
             )
-            prob = np.asarray(pred.detach().cpu() if hasattr(pred, "detach") else pred, dtype=np.float32)
+            prob = convert_to_numpy(pred, dtype=np.float32)
             n_lesions = len(written.lesions)
             self.rows.append(
                 {

@@ -26,7 +26,9 @@ from monailabel.interfaces.tasks.infer_v2 import InferType
 from monailabel.tasks.infer.bundle import BundleInferTask
 
 from monai_mammo.bundle.outputs import encode_nifti, encode_png
-from monai_mammo.metrics.lesions import DEFAULT_MIN_AREA_MM2, DEFAULT_MIN_AREA_PX, as_map_2d, lesion_table
+from monai_mammo.data.mammo_meta import pixel_spacing_pair
+from monai_mammo.metrics.lesions import DEFAULT_MIN_AREA_MM2, DEFAULT_MIN_AREA_PX, lesion_table
+from monai_mammo.utils.array_2d import as_2d
 from monai_mammo.utils.enums import MammoMetaKey
 from monai_mammo.utils.json_text import strict_json
 
@@ -39,14 +41,7 @@ MASK_EXTENSIONS = (".png", ".nii.gz", ".nii")
 def probability_map(pred: Any) -> tuple[np.ndarray, dict[str, Any]]:
     """A ``(1, H, W)``/``(H, W)`` prediction as a float32 ``(H, W)`` array, with its metadata (or ``{}``)."""
     meta = dict(pred.meta) if isinstance(pred, MetaTensor) else {}
-    return np.asarray(as_map_2d(pred, "pred"), dtype=np.float32), meta
-
-
-def _pixel_spacing(meta: dict[str, Any]) -> list[float] | None:
-    spacing = meta.get(MammoMetaKey.PIXEL_SPACING.value)
-    if spacing is None:
-        return None
-    return [float(v) for v in np.asarray(spacing, dtype=np.float64).ravel()[:2]]
+    return as_2d(pred, "pred").astype(np.float32, copy=False), meta
 
 
 class MammoSegmentationInfer(BundleInferTask):
@@ -99,7 +94,8 @@ class MammoSegmentationInfer(BundleInferTask):
         Returns:
             The mask file and the result JSON: ``lesions`` (the rows of
             :func:`monai_mammo.metrics.lesion_table`, unknown values as ``null``), ``threshold``,
-            ``image_shape`` (rows, columns), ``pixel_spacing`` (mm, ``null`` when unknown), ``max_prob``.
+            ``image_shape`` (rows, columns), ``pixel_spacing`` (mm, ``[null, null]`` when unknown),
+            ``max_prob``.
 
         Raises:
             ValueError: for another extension.
@@ -108,7 +104,7 @@ class MammoSegmentationInfer(BundleInferTask):
         ext = (extension or data.get("result_extension") or ".png").lower()
         if ext not in MASK_EXTENSIONS:
             raise ValueError(f"result_extension must be one of {', '.join(MASK_EXTENSIONS)}, got {ext!r}.")
-        spacing = _pixel_spacing(meta)
+        spacing = list(pixel_spacing_pair(meta.get(MammoMetaKey.PIXEL_SPACING.value)))
         mask = (prob >= self.threshold).astype(np.uint8)
         payload = (
             encode_png(mask) if ext == ".png" else encode_nifti(mask, spacing, compress=ext == ".nii.gz")

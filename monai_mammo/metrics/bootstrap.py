@@ -7,9 +7,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
-import torch
+from monai.utils import convert_to_numpy
 
-__all__ = ["ConfidenceInterval", "bootstrap_ci", "to_numpy"]
+from monai_mammo.utils.deprecation import moved_to
+
+__all__ = ["ConfidenceInterval", "bootstrap_ci"]
 
 
 class ConfidenceInterval(NamedTuple):
@@ -18,22 +20,6 @@ class ConfidenceInterval(NamedTuple):
     point: float
     low: float
     high: float
-
-
-def to_numpy(array: Any, name: str = "array") -> np.ndarray:
-    """``array`` (numpy, torch, MetaTensor, list) as a numpy array, on the CPU, detached.
-
-    Raises:
-        TypeError: when ``array`` cannot be turned into an array.
-    """
-    if isinstance(array, torch.Tensor):
-        return array.detach().cpu().numpy()
-    try:
-        return np.asarray(array)
-    except Exception as e:
-        raise TypeError(
-            f"{name}: expected an array, a tensor or a sequence, got {type(array).__name__}."
-        ) from e
 
 
 def _group_members(groups: np.ndarray) -> tuple[np.ndarray, int]:
@@ -85,7 +71,7 @@ def bootstrap_ci(
         raise ValueError(f"n_boot must be >= 1, got {n_boot}.")
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}.")
-    data = [to_numpy(a, f"arrays[{i}]") for i, a in enumerate(arrays)]
+    data = [np.asarray(convert_to_numpy(a, wrap_sequence=True)) for a in arrays]  # also pandas columns
     n = len(data[0])
     for i, a in enumerate(data):
         if a.ndim == 0 or len(a) != n:
@@ -101,7 +87,7 @@ def bootstrap_ci(
 
     rng = np.random.default_rng(seed)
     if groups is not None:
-        group_arr = to_numpy(groups, "groups").reshape(-1)
+        group_arr = np.asarray(convert_to_numpy(groups, wrap_sequence=True)).reshape(-1)
         if len(group_arr) != n:
             raise ValueError(f"groups has {len(group_arr)} labels but the arrays have {n} cases.")
         member_of, n_groups = _group_members(group_arr)
@@ -129,3 +115,9 @@ def bootstrap_ci(
         )
     low, high = np.percentile(values[valid], [100.0 * alpha / 2.0, 100.0 * (1.0 - alpha / 2.0)])
     return ConfidenceInterval(point, float(low), float(high))
+
+
+@moved_to("monai.utils.convert_to_numpy(array, wrap_sequence=True)")
+def to_numpy(array: Any, name: str = "array") -> np.ndarray:
+    """Deprecated: :func:`monai.utils.convert_to_numpy` with ``wrap_sequence=True``."""
+    return np.asarray(convert_to_numpy(array, wrap_sequence=True))

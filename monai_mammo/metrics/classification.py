@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from monai.utils import convert_to_numpy
 from scipy.stats import rankdata
 
-from monai_mammo.metrics.bootstrap import ConfidenceInterval, bootstrap_ci, to_numpy
+from monai_mammo.metrics.bootstrap import ConfidenceInterval, bootstrap_ci
 
 __all__ = [
     "confusion_matrix",
@@ -28,8 +29,7 @@ def binary_inputs(y_true: Any, y_score: Any, score_name: str = "y_score") -> tup
     Raises:
         ValueError: for other shapes, different lengths, labels other than 0/1, or non-finite scores.
     """
-    y = to_numpy(y_true, "y_true")
-    s = to_numpy(y_score, score_name)
+    y, s = (np.asarray(convert_to_numpy(a, wrap_sequence=True)) for a in (y_true, y_score))
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if s.ndim == 2 and s.shape[1] == 1:
@@ -255,8 +255,7 @@ def confusion_matrix(
     Raises:
         ValueError: for arrays of different lengths or not 1-D, or labels outside ``labels``.
     """
-    t = to_numpy(y_true, "y_true")
-    p = to_numpy(y_pred, "y_pred")
+    t, p = (np.asarray(convert_to_numpy(a, wrap_sequence=True)) for a in (y_true, y_pred))
     t = t[:, 0] if t.ndim == 2 and t.shape[1] == 1 else t
     p = p[:, 0] if p.ndim == 2 and p.shape[1] == 1 else p
     if t.ndim != 1 or p.ndim != 1:

@@ -23,7 +23,8 @@ from scipy import ndimage
 
 from monai_mammo.metrics.bootstrap import ConfidenceInterval, bootstrap_ci
 from monai_mammo.metrics.classification import INTERPOLATION_RULES, curve_value_at
-from monai_mammo.metrics.lesions import as_map_2d, lesion_label_map, lesion_table
+from monai_mammo.metrics.lesions import lesion_label_map, lesion_table
+from monai_mammo.utils.array_2d import as_2d
 
 __all__ = [
     "DEFAULT_FP_RATES",
@@ -102,7 +103,7 @@ def match_lesions(
         )
     if hit_rule not in HIT_RULES:
         raise ValueError(f"hit_rule must be one of {HIT_RULES}, got {hit_rule!r}.")
-    prob = as_map_2d(prob_map, "prob_map")
+    prob = as_2d(prob_map, "prob_map")
     truth = lesion_label_map(prob.shape, lesion_mask, circles, boxes)
     rows = lesion_table(
         prob, threshold, pixel_spacing=None, min_area_px=min_area_px, connectivity=connectivity

@@ -8,9 +8,12 @@ from typing import Any
 
 import numpy as np
 from monai.data.utils import affine_to_spacing
+from monai.utils import convert_to_numpy
 from scipy import ndimage
 
-from monai_mammo.metrics.bootstrap import to_numpy
+from monai_mammo.data.mammo_meta import pixel_spacing_pair
+from monai_mammo.utils.array_2d import as_2d
+from monai_mammo.utils.deprecation import moved_to
 
 __all__ = [
     "DEFAULT_MIN_AREA_MM2",
@@ -46,25 +49,6 @@ LESION_COLUMNS = (
 )
 
 
-def as_map_2d(array: Any, name: str) -> np.ndarray:
-    """A 2D map from ``(H, W)``, ``(1, H, W)`` or ``(1, 1, H, W)``."""
-    data = to_numpy(array, name)
-    while data.ndim > 2 and data.shape[0] == 1:
-        data = data[0]
-    if data.ndim != 2:
-        raise ValueError(f"{name} must be one 2D map (H, W) or (1, H, W), got shape {to_numpy(array).shape}.")
-    return data
-
-
-def _spacing_pair(pixel_spacing: Any) -> tuple[float, float]:
-    values = np.asarray(to_numpy(pixel_spacing, "pixel_spacing"), dtype=np.float64).reshape(-1)
-    if values.size == 1:
-        values = np.repeat(values, 2)
-    if values.size != 2:
-        raise ValueError(f"pixel_spacing must be [row_mm, col_mm], got {values.tolist()}.")
-    return float(values[0]), float(values[1])
-
-
 def pixel_spacing_of(image: Any, pixel_spacing: Sequence[float] | None = None) -> tuple[float, float]:
     """``(row_mm, col_mm)`` of the pixels of ``image``; NaN when unknown.
 
@@ -84,17 +68,16 @@ def pixel_spacing_of(image: Any, pixel_spacing: Sequence[float] | None = None) -
         ValueError: for a spacing that is not one or two numbers.
     """
     if pixel_spacing is not None:
-        return _spacing_pair(pixel_spacing)
+        return pixel_spacing_pair(pixel_spacing)
     meta = getattr(image, "meta", None)
-    if not isinstance(meta, dict) or meta.get("pixel_spacing") is None:
+    if not isinstance(meta, dict):
         return (math.nan, math.nan)
-    spacing = meta["pixel_spacing"]
-    row_mm, col_mm = _spacing_pair(spacing)
+    row_mm, col_mm = pixel_spacing_pair(meta.get("pixel_spacing"))
     original = meta.get("original_affine")
     affine = meta.get("affine")
     if original is not None and affine is not None:
-        scale = affine_to_spacing(to_numpy(affine, "affine"), r=2) / affine_to_spacing(
-            to_numpy(original, "original_affine"), r=2
+        scale = affine_to_spacing(convert_to_numpy(affine), r=2) / affine_to_spacing(
+            convert_to_numpy(original), r=2
         )
         if np.all(np.isfinite(scale)) and np.all(scale > 0):
             row_mm, col_mm = row_mm * float(scale[0]), col_mm * float(scale[1])
@@ -135,8 +118,8 @@ def min_candidate_area_px(
         raise ValueError(f"min_area_px must be >= 0, got {min_area_px}.")
     if working_size is not None and not int(working_size) >= 1:
         raise ValueError(f"working_size must be a positive number of pixels or None, got {working_size}.")
-    row_mm, col_mm = (math.nan, math.nan) if pixel_spacing is None else _spacing_pair(pixel_spacing)
-    if min_area_mm2 is not None and math.isfinite(row_mm * col_mm) and row_mm > 0 and col_mm > 0:
+    row_mm, col_mm = pixel_spacing_pair(pixel_spacing)
+    if min_area_mm2 is not None and math.isfinite(row_mm):
         return float(min_area_mm2) / (row_mm * col_mm) * (1.0 - 1e-9)  # 1e-9: an area at the minimum stays
     scale = 1.0 if working_size is None else max(int(n) for n in shape) / int(working_size)
     return float(min_area_px) * max(1.0, scale * scale)
@@ -185,7 +168,7 @@ def lesion_table(
     if connectivity not in (1, 2):
         raise ValueError(f"connectivity must be 1 or 2, got {connectivity}.")
     row_mm, col_mm = pixel_spacing_of(prob_map, pixel_spacing)
-    prob = as_map_2d(prob_map, "prob_map").astype(np.float64)
+    prob = as_2d(prob_map, "prob_map").astype(np.float64)
     min_area = min_candidate_area_px(prob.shape, (row_mm, col_mm), min_area_mm2, min_area_px, working_size)
     labels, n = ndimage.label(prob >= threshold, structure=ndimage.generate_binary_structure(2, connectivity))
     if n == 0:
@@ -263,7 +246,7 @@ def lesion_label_map(
     out = np.zeros(shape, dtype=np.int32)
     n = 0
     if mask is not None:
-        m = as_map_2d(mask, "mask")
+        m = as_2d(mask, "mask")
         if m.shape != shape:
             raise ValueError(f"mask shape {m.shape} does not match the map shape {shape}.")
         values = np.unique(m)
@@ -288,3 +271,7 @@ def lesion_label_map(
         n += 1
         out[max(r0, 0) : max(r1, 0), max(c0, 0) : max(c1, 0)] = n
     return out
+
+
+# the old name of the 2-D helper (now monai_mammo.utils.array_2d.as_2d): still importable, warns when called
+as_map_2d = moved_to("monai_mammo.utils.array_2d.as_2d")(as_2d)

@@ -8,15 +8,16 @@ from typing import Any
 import numpy as np
 import torch
 from monai.metrics import compute_dice
+from monai.utils import convert_to_numpy
 
-from monai_mammo.metrics.bootstrap import ConfidenceInterval, bootstrap_ci, to_numpy
+from monai_mammo.metrics.bootstrap import ConfidenceInterval, bootstrap_ci
 
 __all__ = ["dice_per_image", "mean_dice_with_ci"]
 
 
 def _as_binary_batch(array: Any, name: str, threshold: float) -> torch.Tensor:
     """``(N, H, W)`` or ``(N, 1, *spatial)`` -> float ``(N, 1, *spatial)`` of 0/1 (``>= threshold``)."""
-    data = torch.as_tensor(to_numpy(array, name))
+    data = torch.as_tensor(np.asarray(convert_to_numpy(array, wrap_sequence=True)))
     if data.ndim == 3:
         data = data[:, None]
     if data.ndim < 4 or data.shape[1] != 1:

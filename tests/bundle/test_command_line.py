@@ -159,7 +159,7 @@ def test_a_flag_that_is_not_true_or_false_is_refused(value: object) -> None:
 
 
 def test_as_flag_old_place_still_works_with_a_deprecation_warning() -> None:
-    import monai_mammo.handlers.checkpoints as checkpoints
+    from monai_mammo.handlers.checkpoints import as_flag as old_as_flag
 
     with pytest.warns(DeprecationWarning, match="monai_mammo.bundle.command_line.as_flag"):
-        assert checkpoints.as_flag is as_flag
+        assert old_as_flag("off", "progress") is False

@@ -95,6 +95,11 @@ def test_write_segmentation_outputs(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.rglob(".*")]
     with pytest.raises(ValueError, match="original geometry"):
         write_segmentation_outputs(tmp_path, "bad", prob, image=torch.rand(1, 20, 30))
+    with pytest.raises(ValueError, match="pixel_spacing"):  # refused before anything is written
+        write_segmentation_outputs(tmp_path, "bad_spacing", prob, pixel_spacing=[0.1, 0.1, 0.1])
+    assert not (tmp_path / "bad_spacing").exists()
+    one_number = write_segmentation_outputs(tmp_path, "square", prob[None], pixel_spacing=0.1, min_area_mm2=0)
+    assert one_number.lesions[0]["area_mm2"] == pytest.approx(20 * 0.01)  # (1, 1, H, W) and square pixels
 
 
 @pytest.mark.parametrize(

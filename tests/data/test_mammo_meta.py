@@ -7,6 +7,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from monai.data import MetaTensor, list_data_collate
+from pydicom.multival import MultiValue
+from pydicom.valuerep import DSfloat
 
 from monai_mammo.data.mammo_meta import (
     geometry_meta,
@@ -15,6 +18,7 @@ from monai_mammo.data.mammo_meta import (
     laterality_score,
     mammo_meta,
     path_texts,
+    pixel_spacing_pair,
     resolve_laterality,
     view_from_dicom_value,
     view_from_text,
@@ -142,3 +146,43 @@ def test_geometry_meta():
     np.testing.assert_allclose(meta["affine"], np.diag([0.1, 0.2, 1.0]))
     assert tuple(meta["spatial_shape"]) == (40, 30) and meta["original_channel_dim"] == 0
     np.testing.assert_allclose(geometry_meta((4, 3), None)["affine"], np.eye(3))
+
+
+def _collated_spacing() -> object:
+    """The ``pixel_spacing`` of a batch of one as MONAI collates it: ``[tensor([0.07]), tensor([0.065])]``."""
+    image = MetaTensor(torch.zeros(1, 4, 4), meta={"pixel_spacing": [0.07, 0.065]})
+    return list_data_collate([{"image": image}])["image"].meta["pixel_spacing"]
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (MultiValue(DSfloat, ["0.07", "0.065"]), (0.07, 0.065)),  # a DICOM PixelSpacing as pydicom reads it
+        ([0.07, 0.065], (0.07, 0.065)),
+        (("0.1", 0.2), (0.1, 0.2)),
+        (np.array([0.1, 0.2]), (0.1, 0.2)),
+        (torch.tensor([0.1, 0.2], dtype=torch.float64, requires_grad=True), (0.1, 0.2)),
+        (_collated_spacing(), (0.07, 0.065)),
+        (0.2, (0.2, 0.2)),  # one number: square pixels
+        ([0.05], (0.05, 0.05)),
+    ],
+)
+def test_pixel_spacing_pair_reads_every_form_the_package_meets(value: object, expected: tuple) -> None:
+    assert pixel_spacing_pair(value) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "value", [None, [math.nan, math.nan], [0.1, math.nan], [0, 1], [-0.1, 0.1], [math.inf, 1]]
+)
+def test_pixel_spacing_pair_unknown_is_nan_as_a_whole(value: object) -> None:
+    row, col = pixel_spacing_pair(value)
+    assert math.isnan(row) and math.isnan(col)
+    assert pixel_spacing_pair(value, unknown=1.0) == (1.0, 1.0)  # pixel units, for an affine
+    assert all(math.isnan(v) for v in mammo_meta(pixel_spacing=value)["pixel_spacing"])
+    np.testing.assert_array_equal(geometry_meta((4, 4), value)["affine"], np.eye(3))
+
+
+@pytest.mark.parametrize("value", [[0.1, 0.1, 0.1], [], "abc", ["0.1", "x"], {"row": 0.1}])
+def test_pixel_spacing_pair_refuses_what_is_not_one_or_two_numbers(value: object) -> None:
+    with pytest.raises(ValueError, match="pixel_spacing must be"):
+        pixel_spacing_pair(value)

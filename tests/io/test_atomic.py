@@ -83,10 +83,12 @@ def test_the_temporaries_of_a_killed_write_are_recognised_and_only_they(tmp_path
     assert remove_stale_temporaries(tmp_path / "missing") == []
 
 
-@pytest.mark.parametrize("name", ["atomic_write_bytes", "remove_stale_temporaries"])
-def test_old_place_still_works_with_a_deprecation_warning(name: str) -> None:
-    import monai_mammo.data.datalist as datalist
-    import monai_mammo.io as io
+def test_old_place_still_works_with_a_deprecation_warning(tmp_path: Path) -> None:
+    from monai_mammo.data.datalist import atomic_write_bytes as old_writer
+    from monai_mammo.data.datalist import remove_stale_temporaries as old_cleaner
 
-    with pytest.warns(DeprecationWarning, match=f"monai_mammo.io.{name}"):
-        assert getattr(datalist, name) is getattr(io, name)
+    with pytest.warns(DeprecationWarning, match="monai_mammo.io.atomic_write_bytes"):
+        assert old_writer(tmp_path / "a.json", b"{}").read_bytes() == b"{}"
+    (tmp_path / ".a.json.abcd1234.tmp").write_bytes(b"half")
+    with pytest.warns(DeprecationWarning, match="monai_mammo.io.remove_stale_temporaries"):
+        assert old_cleaner(tmp_path) == [tmp_path / ".a.json.abcd1234.tmp"]

@@ -85,3 +85,10 @@ def test_undefined_replicates_left_out_or_refused():
 def test_bad_input(args, kwargs, error):
     with pytest.raises(ValueError, match=error):
         bootstrap_ci(np.mean, *args, **kwargs)
+
+
+def test_to_numpy_old_name_still_works_with_a_deprecation_warning() -> None:
+    from monai_mammo.metrics.bootstrap import to_numpy
+
+    with pytest.warns(DeprecationWarning, match="convert_to_numpy"):
+        np.testing.assert_array_equal(to_numpy([torch.tensor(1.0), 2.0], "x"), [1.0, 2.0])

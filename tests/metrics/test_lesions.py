@@ -165,3 +165,10 @@ def test_spacing_of_a_resized_metatensor_follows_its_affine():
         0.2,
     )
     assert all(math.isnan(v) for v in pixel_spacing_of(np.zeros((4, 4))))
+
+
+def test_as_map_2d_old_name_still_works_with_a_deprecation_warning() -> None:
+    from monai_mammo.metrics.lesions import as_map_2d
+
+    with pytest.warns(DeprecationWarning, match="monai_mammo.utils.array_2d.as_2d"):
+        assert as_map_2d(np.ones((1, 1, 3, 2)), "mask").shape == (3, 2)
