@@ -19,6 +19,7 @@ from monai_mammo.data.exam_grouping import ExamAssignment, ExamEvidence, group_e
 from monai_mammo.data.image_reader import MammoImageReader
 from monai_mammo.data.mammo_meta import laterality_from_image, laterality_from_text, view_from_text
 from monai_mammo.data.nifti_reader import MammoNiftiReader
+from monai_mammo.data.preprocessed_cache import PreprocessedCache, PreprocessedCacheDataset, item_key
 
 __all__ = [
     "BlankImageError",
@@ -33,10 +34,13 @@ __all__ = [
     "MissingCodecError",
     "NoPixelDataError",
     "NotDicomError",
+    "PreprocessedCache",
+    "PreprocessedCacheDataset",
     "SizeMismatchError",
     "TruncatedFileError",
     "UnsupportedImageError",
     "group_exams",
+    "item_key",
     "laterality_from_image",
     "laterality_from_text",
     "view_from_text",
