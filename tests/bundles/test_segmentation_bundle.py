@@ -339,4 +339,8 @@ def test_progress_flag_from_the_command_line(value: object, shown: bool) -> None
     parser = ConfigParser()
     parser.read_config(TRAIN)
     parser["progress"] = value  # `--progress false` arrives as the text "false"
-    assert parser.get_parsed_content("train#handlers#3#_disabled_") is (not shown)
+    handlers = parser["train"]["handlers"]
+    (bar,) = (
+        i for i, h in enumerate(handlers) if isinstance(h, dict) and h["_target_"].endswith("ProgressBar")
+    )
+    assert parser.get_parsed_content(f"train#handlers#{bar}#_disabled_") is (not shown)
