@@ -17,6 +17,7 @@ from monai_mammo.data.errors import (
 )
 from monai_mammo.data.exam_grouping import ExamAssignment, ExamEvidence, group_exams
 from monai_mammo.data.image_reader import MammoImageReader
+from monai_mammo.data.loader_settings import available_cores, loader_settings
 from monai_mammo.data.mammo_meta import laterality_from_image, laterality_from_text, view_from_text
 from monai_mammo.data.nifti_reader import MammoNiftiReader
 from monai_mammo.data.preprocessed_cache import PreprocessedCache, PreprocessedCacheDataset, item_key
@@ -39,9 +40,11 @@ __all__ = [
     "SizeMismatchError",
     "TruncatedFileError",
     "UnsupportedImageError",
+    "available_cores",
     "group_exams",
     "item_key",
     "laterality_from_image",
     "laterality_from_text",
+    "loader_settings",
     "view_from_text",
 ]
