@@ -7,6 +7,9 @@ Sub-commands:
   boxes) or a box-annotated dump (a YOLO folder, a CSV of boxes) into a MONAI datalist with patient-level
   splits.
 - ``label-app``: write a MONAI Label app folder that serves and trains the bundles.
+- ``cache``: ``cache build --config_file CONFIG --cache_dir DIR`` fills a bundle's preprocessed cache
+  (the deterministic steps of its training chain, once per data set and setting) ahead of a training run
+  given the same ``--cache_dir``.
 - ``bundle``: ``bundle get NAME DIR`` copies a bundle to ``DIR/NAME`` to edit and run; ``bundle path NAME``
   prints where a bundle is (a checkout's or the installed copy); ``bundle zip NAME OUTDIR`` checks a bundle
   as model-zoo CI does and writes its release archive ``NAME_vX.Y.Z.zip``.
@@ -131,6 +134,72 @@ def _bundle_zip(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache_build(args: argparse.Namespace) -> int:
+    from monai_mammo.bundle.cache_build import build_bundle_cache, parse_override
+
+    try:
+        overrides = dict(parse_override(pair) for pair in args.set)
+    except ValueError as err:
+        print(f"monai-mammo cache build: error: {err}", file=sys.stderr)
+        return 2
+    report = build_bundle_cache(
+        args.config_file,
+        args.cache_dir,
+        overrides=overrides,
+        transforms_id=args.transforms_id,
+        datalist_ids=args.datalist_id or ("train#datalist", "validate#datalist"),
+        workers=args.workers,
+        progress=not args.no_progress,
+        prune=args.prune,
+    )
+    per_image = report.nbytes / max(report.written + report.found, 1)
+    print(
+        f"{report.items} items: {report.written} written, {report.found} found, {len(report.failed)} failed"
+        + (f", {report.pruned} stale entries removed" if args.prune else "")
+        + f" in {report.seconds:.1f} s; {report.nbytes / 2**20:.1f} MiB"
+        + f" ({per_image / 2**10:.0f} KiB per entry)"
+        + f" in {report.folder}"
+    )
+    for source, error, message in report.failed:
+        print(f"failed: {source}: {error}: {message}", file=sys.stderr)
+    return 1 if report.failed and len(report.failed) == report.items else 0
+
+
+def _add_cache_commands(sub: Any) -> None:
+    cache = sub.add_parser("cache", help="fill a bundle's preprocessed cache (deterministic steps, once)")
+    commands = cache.add_subparsers(dest="cache_command", required=True)
+    build = commands.add_parser(
+        "build", help="write the missing entries of a bundle's datalists (same settings as the training run)"
+    )
+    build.add_argument(
+        "--config_file", nargs="+", required=True, help="the bundle config(s), e.g. train.json"
+    )
+    build.add_argument(
+        "--cache_dir", type=Path, required=True, help="the cache folder (the run's --cache_dir)"
+    )
+    build.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="ID=VALUE",
+        help="a config override as the run gets it (VALUE as JSON, else text), repeatable: "
+        "--set image_size=1024 --set datalist=/data/datalist.json",
+    )
+    build.add_argument("--workers", type=int, default=2, help="worker processes (default 2; 0: this one)")
+    build.add_argument(
+        "--transforms_id", default="train#deterministic_transforms", help="the deterministic transform list"
+    )
+    build.add_argument(
+        "--datalist_id",
+        action="append",
+        default=[],
+        help="a datalist id to cache, repeatable (default: train#datalist and validate#datalist)",
+    )
+    build.add_argument("--prune", action="store_true", help="remove entries no datalist item uses any more")
+    build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    build.set_defaults(func=_cache_build)
+
+
 def _add_bundle_commands(sub: Any) -> None:
     bundle = sub.add_parser("bundle", help="get, locate or release a bundle (model-zoo archive)")
     commands = bundle.add_subparsers(dest="bundle_command", required=True)
@@ -222,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--overwrite", action="store_true", help="replace an existing app folder")
     label.set_defaults(func=_label_app)
 
+    _add_cache_commands(sub)
     _add_bundle_commands(sub)
     return parser
 
