@@ -1,20 +1,38 @@
-"""Breast-aware sliding-window inference: MONAI's sliding window, run only on windows touching the breast.
+"""Breast-aware sliding-window inference: MONAI's ``PatchInferer`` over MONAI's sliding-window grid, run
+only on the windows that touch the breast.
 
 A full-field mammogram is about half background. :func:`monai.inferers.sliding_window_inference` runs the
-network on every window of the image; :func:`breast_sliding_window_inference` builds the same window grid with
-MONAI's own helpers, keeps per image only the windows that contain at least ``min_overlap_pixels`` breast
-pixels, and blends them exactly as MONAI does. Every window that covers a breast pixel is kept (with
-``min_overlap_pixels=1``), so inside the breast the result is the same, to float tolerance, as MONAI's.
+network on every window of the image; :func:`breast_sliding_window_inference` runs it on the windows of
+the same grid that contain at least ``min_overlap_pixels`` breast pixels of their image, and blends them
+exactly as MONAI does. Every window that covers a breast pixel is kept (with ``min_overlap_pixels=1``), so
+inside the breast the result is the same, to float tolerance, as MONAI's.
 
-Memory: with equal window weights (``"constant"`` blending) the count map holds window counts in the smallest
-integer type that fits them (``uint8`` for usual overlaps) instead of MONAI's ``float32``, and the output is
-normalised and masked in blocks of rows, so no full-size temporary sits beside the output.
+Built on MONAI's public patch-inference API: :class:`monai.inferers.PatchInferer` batches the windows, calls
+the network and creates one merger per output (tensor, tuple or dict, also at another resolution); this module
+adds the two pieces MONAI has no public class for:
+
+- :class:`_BreastWindowSplitter` (a :class:`monai.inferers.Splitter`) yields the windows of
+  ``sliding_window_inference``'s grid (:func:`monai.data.utils.dense_patch_slices`: the last window shifted
+  back to end at the image's edge). :class:`monai.inferers.SlidingWindowSplitter` pads the image's end
+  instead, so its grid differs whenever ``size - roi`` is not a multiple of the step, and its ``filter_fn``
+  sees one patch for all images of the batch, where each image here has its own windows. To pack the kept
+  windows of all images densely into calls of ``sw_batch_size``, a window's location is
+  ``(image index, *spatial start)``: the splitter treats the batch index as a leading coordinate (patches
+  ``(1, C, 1, *roi)``), the network wrapper drops that unit axis before the network and adds it back to the
+  outputs.
+- :class:`_BreastWindowMerger` (a :class:`monai.inferers.Merger`) sums the windows weighted by MONAI's
+  importance map (``"constant"`` or ``"gaussian"``, :func:`monai.data.utils.compute_importance_map`), which
+  :class:`monai.inferers.AvgMerger` cannot. Memory: with equal weights (``"constant"`` blending) the count map
+  holds window counts in the smallest integer type that fits them (``uint8`` for usual overlaps) instead of
+  MONAI's ``float32``, and the output is normalised and set outside the breast in blocks of rows, so no
+  full-size temporary sits beside the output.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from monai.data.meta_tensor import MetaTensor
 from monai.data.utils import compute_importance_map, dense_patch_slices, get_valid_patch_size
-from monai.inferers.utils import _compute_coords, _flatten_struct, _get_scan_interval, _pack_struct
+from monai.inferers import Merger, PatchInferer, Splitter
 from monai.utils import (
     BlendMode,
     PytorchPadMode,
@@ -41,6 +59,8 @@ __all__ = ["breast_sliding_window_inference", "select_breast_windows"]
 
 _NEAREST_MODE = "nearest-exact"  # the mode MONAI uses to resize the importance map for zoomed outputs
 _BLOCK_ELEMENTS = 1 << 20  # pixels per block when the output is normalised and filled
+
+Window = tuple[int, tuple[slice, ...]]  # (image index in the batch, spatial slices of the window)
 
 
 def _as_batch_mask(breast_mask: Any, inputs: torch.Tensor) -> torch.Tensor:
@@ -138,6 +158,215 @@ def _outside_values(cval_outside: float | Sequence[float], channels: int) -> lis
     return values
 
 
+def _scan_interval(
+    image_size: Sequence[int], roi_size: Sequence[int], overlap: Sequence[float]
+) -> tuple[int, ...]:
+    """The step between windows along each dimension, as ``sliding_window_inference`` takes it.
+
+    ``int(roi * (1 - overlap))`` (at least 1), or the whole ``roi`` along a dimension where the window spans
+    the image. This is the rule of MONAI's (private) ``monai.inferers.utils._get_scan_interval``, restated
+    here so that the grid is MONAI's without importing a private name.
+    """
+    steps = []
+    for image, roi, o in zip(image_size, roi_size, overlap):
+        steps.append(int(roi) if roi == image else max(int(roi * (1 - o)), 1))
+    return tuple(steps)
+
+
+class _BreastWindowSplitter(Splitter):
+    """The kept windows of ``sliding_window_inference``'s grid over a batch, as a MONAI ``Splitter``.
+
+    Yields ``(patch, location)`` in MONAI's window order (image-major) for the ``(image, slices)`` pairs it
+    is given: ``patch`` is the window of that image with a unit axis after the channels, ``(1, C, 1, *roi)``,
+    and ``location`` is ``(image index, *window start)``, so that :class:`monai.inferers.PatchInferer` hands
+    the image index on to the merger. The coordinates of every yielded window are also queued in
+    :attr:`issued` (as ``[slice(b, b + 1), slice(None), *slices]``, MONAI's ``with_coord`` form) for the
+    network wrapper, which takes them out in the same order (``PatchInferer`` without ``buffer_size`` calls
+    the network on each batch as soon as it is drawn from this generator).
+
+    Args:
+        windows: the windows to yield, ``(image index, spatial slices)``.
+        roi_size: the window size.
+    """
+
+    def __init__(self, windows: Sequence[Window], roi_size: Sequence[int]) -> None:
+        super().__init__(patch_size=tuple(roi_size))
+        self.windows = list(windows)
+        self.issued: deque[list[slice]] = deque()
+
+    def get_input_shape(self, inputs: torch.Tensor) -> tuple:
+        """``(batch, *spatial)``: the batch index is the leading coordinate of a location."""
+        return (inputs.shape[0], *inputs.shape[2:])
+
+    def get_padded_shape(self, inputs: torch.Tensor) -> tuple:
+        """The same as :meth:`get_input_shape`: images smaller than the window are padded before the split."""
+        return self.get_input_shape(inputs)
+
+    def __call__(self, inputs: torch.Tensor) -> Iterator[tuple[torch.Tensor, tuple[int, ...]]]:
+        for b, spatial in self.windows:
+            coords = [slice(b, b + 1), slice(None), *spatial]
+            self.issued.append(coords)
+            yield inputs[tuple(coords)].unsqueeze(2), (b, *(s.start for s in spatial))
+
+
+class _BreastWindowMerger(Merger):
+    """Weighted average of the kept windows of each image, set to ``cval_outside`` outside the breast.
+
+    The :class:`monai.inferers.Merger` of :func:`breast_sliding_window_inference`. Each window's prediction is
+    multiplied by the importance map (resized to the output's resolution as MONAI does) and summed into the
+    output of its image; the map itself is summed into that image's count map. :meth:`finalize` divides by the
+    counts and fills, in blocks of rows.
+
+    Args:
+        merged_shape: ``(1, channels, batch, *spatial)`` as :class:`monai.inferers.PatchInferer` computes it
+            from :class:`_BreastWindowSplitter`'s locations; the output is ``(batch, channels, *spatial)``.
+        cropped_shape: unused (padding is removed by the caller, as in MONAI).
+        device: device of the output.
+        importance_map: the window weights ``(1, 1, *roi)`` on the windows' device.
+        unit_weights: the importance map is all ones: counts are exact integers of ``count_dtype``.
+        count_dtype: dtype of the count map.
+        value_dtype: dtype of the output.
+        breast_mask: bool ``(batch, 1, *spatial)`` at the input's resolution.
+        cval_outside: the output value outside the breast, one number or one per output channel.
+        restrict_to_mask: set every pixel outside ``breast_mask`` to ``cval_outside``; otherwise only the
+            pixels that no kept window covers.
+        fill_uncovered: with ``restrict_to_mask``, also set the pixels that no kept window covers.
+        discard: aggregate nothing (the probe window run only to learn the output's structure).
+    """
+
+    def __init__(
+        self,
+        merged_shape: Sequence[int],
+        cropped_shape: Sequence[int] | None = None,
+        device: torch.device | str | None = None,
+        *,
+        importance_map: torch.Tensor,
+        unit_weights: bool,
+        count_dtype: torch.dtype,
+        value_dtype: torch.dtype,
+        breast_mask: torch.Tensor,
+        cval_outside: float | Sequence[float],
+        restrict_to_mask: bool,
+        fill_uncovered: bool,
+        discard: bool,
+    ) -> None:
+        super().__init__(merged_shape=merged_shape, cropped_shape=cropped_shape, device=device)
+        _, channels, batch, *spatial = self.merged_shape
+        self.fill_values = _outside_values(cval_outside, channels)
+        self.values = torch.zeros([batch, channels, *spatial], dtype=value_dtype, device=device)
+        self.counts = torch.zeros([batch, 1, *spatial], dtype=count_dtype, device=device)
+        self.importance_map = importance_map
+        self.unit_weights = unit_weights
+        self.breast_mask = breast_mask
+        self.restrict_to_mask = restrict_to_mask
+        self.fill_uncovered = fill_uncovered
+        self.discard = discard
+        self._weights: dict[tuple[int, ...], tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def _weights_for(self, patch_shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The importance map at the output's resolution: on the windows' device and on the output's."""
+        if patch_shape not in self._weights:
+            w_t = self.importance_map
+            if tuple(w_t.shape[2:]) != patch_shape:
+                w_t = F.interpolate(w_t, patch_shape, mode=_NEAREST_MODE)
+            self._weights[patch_shape] = (w_t, w_t.to(self.device))
+        return self._weights[patch_shape]
+
+    def aggregate(self, values: torch.Tensor, location: Sequence[int]) -> None:
+        """Add one window: ``values`` ``(1, channels, 1, *spatial)`` at ``location`` ``(image, *start)``."""
+        if self.is_finalized:
+            raise ValueError("the merger is already finalized: create a new one to aggregate.")
+        if self.discard:
+            return
+        patch = values[:, :, 0]
+        b, *start = (int(v) for v in location)
+        where = (slice(b, b + 1), slice(None), *(slice(s, s + n) for s, n in zip(start, patch.shape[2:])))
+        if self.unit_weights:
+            self.values[where] += patch.to(self.device)
+            self.counts[where] += 1
+        else:
+            w_t, w_out = self._weights_for(tuple(patch.shape[2:]))
+            # weighted in the prediction's dtype, as MONAI's in-place ``seg *= w_t`` does
+            self.values[where] += (patch * w_t).to(dtype=patch.dtype, device=self.device)
+            self.counts[where] += w_out
+
+    def finalize(self) -> torch.Tensor:
+        """Divide by the counts and set the pixels outside the breast (see the class); returns the output."""
+        if self.is_finalized:
+            return self.values
+        output, counts = self.values, self.counts
+        spatial_out = tuple(output.shape[2:])
+        inside = self.breast_mask
+        if self.restrict_to_mask and tuple(inside.shape[2:]) != spatial_out:
+            # outputs of another resolution: resize the mask like MONAI's weights
+            inside = F.interpolate(inside.to(torch.uint8), spatial_out, mode=_NEAREST_MODE) != 0
+        min_count = 1 if self.unit_weights else torch.finfo(counts.dtype).tiny
+        # normalise and fill in blocks of rows: no full-size temporary (a float copy of an integer count map,
+        # the fill mask) next to the output
+        step = max(1, _BLOCK_ELEMENTS // max(1, math.prod(spatial_out[1:]) * output.shape[0]))
+        for first in range(0, spatial_out[0], step):
+            rows = (slice(None), slice(None), slice(first, first + step))
+            block_counts = counts[rows]
+            # pixels to set to cval_outside: outside the breast, and/or covered by no kept window
+            if self.restrict_to_mask:
+                fill = ~inside[rows].to(output.device)
+                if self.fill_uncovered:
+                    fill |= block_counts == 0
+            else:
+                fill = block_counts == 0
+            # uncovered pixels hold 0 / tiny = 0 (0 / 1 for integer counts); covered pixels are divided by
+            # exactly MONAI's count (sums of ones are exact integers in MONAI's float count map too)
+            block = output[rows]
+            block /= block_counts.clamp(min=min_count)
+            for c, value in enumerate(self.fill_values):
+                block[:, c : c + 1].masked_fill_(fill, value)
+        self.counts = torch.empty(0)
+        self.is_finalized = True
+        return output
+
+
+class _WindowPredictor:
+    """Calls ``predictor`` on a batch of windows from :class:`_BreastWindowSplitter`, as MONAI calls it.
+
+    Drops the unit axis the splitter adds, moves the windows to ``sw_device``, windows ``condition`` alongside
+    them, passes their coordinates with ``with_coord``, and adds the unit axis back to every output (tensor,
+    tuple or dict) so that :class:`monai.inferers.PatchInferer` sees locations and outputs of the same rank.
+    """
+
+    def __init__(
+        self,
+        predictor: Callable[..., Any],
+        splitter: _BreastWindowSplitter,
+        sw_device: torch.device | str,
+        with_coord: bool,
+        condition: torch.Tensor | None,
+        progress: Any,
+    ) -> None:
+        self.predictor = predictor
+        self.splitter = splitter
+        self.sw_device = sw_device
+        self.with_coord = with_coord
+        self.condition = condition
+        self.progress = progress
+
+    def __call__(self, windows: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+        coords = [self.splitter.issued.popleft() for _ in range(windows.shape[0])]
+        win_data = windows[:, :, 0].to(self.sw_device)
+        if self.condition is not None:
+            kwargs["condition"] = torch.cat([self.condition[tuple(c)] for c in coords]).to(self.sw_device)
+        if self.with_coord:
+            out = self.predictor(win_data, coords, *args, **kwargs)
+        else:
+            out = self.predictor(win_data, *args, **kwargs)
+        if self.progress is not None:
+            self.progress.update(1)
+        if isinstance(out, torch.Tensor):
+            return out.unsqueeze(2)
+        if isinstance(out, Mapping):
+            return {k: v.unsqueeze(2) for k, v in out.items()}
+        return tuple(v.unsqueeze(2) for v in out)
+
+
 def breast_sliding_window_inference(
     inputs: torch.Tensor | MetaTensor,
     breast_mask: torch.Tensor | np.ndarray,
@@ -164,10 +393,14 @@ def breast_sliding_window_inference(
 
     The window grid, the padding of images smaller than ``roi_size``, the importance map (``"constant"`` or
     ``"gaussian"``), the blending and the output structure (tensor, tuple or dict, outputs of another
-    resolution than the input) are those of :func:`monai.inferers.sliding_window_inference`, built with
-    MONAI's own helpers (``dense_patch_slices``, ``compute_importance_map``, ``_get_scan_interval``). For each
-    image of the batch, only the windows holding at least ``min_overlap_pixels`` pixels of ``breast_mask`` are
-    run, and the count map is summed over those windows only.
+    resolution than the input) are those of :func:`monai.inferers.sliding_window_inference`, built on MONAI's
+    public API (:class:`monai.inferers.PatchInferer` for batching, network calls and one merger per output;
+    ``dense_patch_slices`` and ``compute_importance_map`` for the grid and the weights; see the module). For
+    each image of the batch, only the windows holding at least ``min_overlap_pixels`` pixels of
+    ``breast_mask`` are run, and the count map is summed over those windows only. Outputs of another
+    resolution are placed as ``PatchInferer`` places them, at ``round(start * zoom)`` where MONAI takes
+    ``int(start * zoom)``: the two agree whenever ``overlap * roi_size * zoom`` is an integer, which MONAI
+    recommends for such outputs.
 
     Inside the breast the result equals MONAI's to float tolerance when ``min_overlap_pixels=1``: every window
     that covers a breast pixel is kept, so the same predictions are summed with the same weights in the same
@@ -277,15 +510,14 @@ def breast_sliding_window_inference(
             condition = F.pad(condition, pad=pad_size, mode=pad_mode, value=cval)
         mask = F.pad(mask, pad=pad_size, mode="constant", value=False)
 
-    scan_interval = _get_scan_interval(image_size, roi_size, num_spatial_dims, overlap)
-    slices = dense_patch_slices(image_size, roi_size, scan_interval, return_slice=True)
-    num_win = len(slices)
+    # MONAI's grid, and per image the windows that touch the breast, in MONAI's (image-major) order
+    interval = _scan_interval(image_size, roi_size, overlap)
+    slices = dense_patch_slices(image_size, roi_size, interval, return_slice=True)
     keep = select_breast_windows(mask, slices, min_overlap_pixels)  # (B, num_win)
-    # MONAI's window order (image-major), restricted to the kept windows
-    kept = [(b, w) for b in range(batch_size) for w in range(num_win) if keep[b, w]]
-    probe_only = not kept
+    windows: list[Window] = [(int(b), slices[w]) for b, w in zip(*np.nonzero(keep))]
+    probe_only = not windows
     if probe_only:  # nothing touches the breast: one call, only to learn the output structure
-        kept = [(0, 0)]
+        windows = [(0, slices[0])]
 
     # window-level importance map, as in MONAI
     valid_patch_size = get_valid_patch_size(image_size, roi_size)
@@ -297,8 +529,6 @@ def breast_sliding_window_inference(
             importance_map_ = compute_importance_map(
                 valid_p_size, mode=mode, sigma_scale=sigma_scale, device=sw_device, dtype=compute_dtype
             )
-            if len(importance_map_.shape) == num_spatial_dims:
-                importance_map_ = importance_map_[None, None]
         except Exception as e:
             raise RuntimeError(
                 f"patch size {valid_p_size}, mode={mode}, sigma_scale={sigma_scale}, device={device}\n"
@@ -308,95 +538,47 @@ def breast_sliding_window_inference(
     importance_map_ = convert_data_type(importance_map_, torch.Tensor, device=sw_device, dtype=compute_dtype)[
         0
     ]
+    if importance_map_.ndim == num_spatial_dims:
+        importance_map_ = importance_map_[None, None]
     # equal weights ("constant" blending): the count map holds window counts, exact in a small integer type
     unit_weights = bool((importance_map_ == 1).all())
-    count_dtype = _window_count_dtype(roi_size, scan_interval) if unit_weights else compute_dtype
 
-    output_image_list: list[torch.Tensor] = []
-    count_map_list: list[torch.Tensor] = []
-    z_scales: list[list[float] | None] = []
-    dict_keys = None
-    chunks = range(0, len(kept), sw_batch_size)
-    for start in tqdm(chunks) if progress else chunks:
-        chunk = kept[start : start + sw_batch_size]
-        unravel_slice = [[slice(b, b + 1), slice(None), *slices[w]] for b, w in chunk]
-        win_data = torch.cat([inputs[ensure_tuple(s)] for s in unravel_slice]).to(sw_device)
-        if condition is not None:
-            kwargs["condition"] = torch.cat([condition[ensure_tuple(s)] for s in unravel_slice]).to(sw_device)
-        if with_coord:
-            seg_prob_out = predictor(win_data, unravel_slice, *args, **kwargs)
-        else:
-            seg_prob_out = predictor(win_data, *args, **kwargs)
-        dict_keys, seg_tuple = _flatten_struct(seg_prob_out)
-        w_t = importance_map_
-        if len(w_t.shape) == num_spatial_dims:
-            w_t = w_t[None, None]
-        w_t = w_t.to(dtype=compute_dtype, device=sw_device)
+    splitter = _BreastWindowSplitter(windows, roi_size)
+    n_calls = -(-len(windows) // sw_batch_size)
+    bar = tqdm(total=n_calls) if progress else None
+    inferer = PatchInferer(
+        splitter=splitter,
+        merger_cls=_BreastWindowMerger,
+        batch_size=sw_batch_size,
+        match_spatial_shape=False,  # padding is removed below, as MONAI does
+        device=device,
+        importance_map=importance_map_,
+        unit_weights=unit_weights,
+        count_dtype=_window_count_dtype(roi_size, interval) if unit_weights else compute_dtype,
+        value_dtype=compute_dtype,
+        breast_mask=mask[:, None],
+        cval_outside=cval_outside,
+        restrict_to_mask=restrict_to_mask,
+        fill_uncovered=min_overlap_pixels > 1 or probe_only,
+        discard=probe_only,
+    )
+    predict = _WindowPredictor(predictor, splitter, sw_device, with_coord, condition, bar)
+    try:
+        merged = inferer(inputs, predict, *args, **kwargs)
+    finally:
+        if bar is not None:
+            bar.close()
 
-        for ss, seg in enumerate(seg_tuple):
-            seg_chns, seg_shape = seg.shape[1], seg.shape[2:]
-            z_scale = None
-            if seg_shape != roi_size:
-                z_scale = [out_w_i / float(in_w_i) for out_w_i, in_w_i in zip(seg_shape, roi_size)]
-                w_t = F.interpolate(w_t, seg_shape, mode=_NEAREST_MODE)
-            if len(output_image_list) <= ss:
-                output_shape = [batch_size, seg_chns]
-                output_shape += (
-                    [int(_i * _z) for _i, _z in zip(image_size, z_scale)] if z_scale else list(image_size)
-                )
-                output_image_list.append(torch.zeros(output_shape, dtype=compute_dtype, device=device))
-                # one count map per image: each image has its own set of windows
-                count_map = torch.zeros([batch_size, 1, *output_shape[2:]], dtype=count_dtype, device=device)
-                if not probe_only:
-                    w_t_ = 1 if unit_weights else w_t.to(device)
-                    for b, w in kept:
-                        __s = slices[w]
-                        if z_scale is not None:
-                            __s = tuple(
-                                slice(int(_si.start * z_s), int(_si.stop * z_s))
-                                for _si, z_s in zip(__s, z_scale)
-                            )
-                        count_map[(slice(b, b + 1), slice(None), *__s)] += w_t_
-                count_map_list.append(count_map)
-                z_scales.append(z_scale)
-            if probe_only:
-                continue
-            seg *= w_t  # in place, as MONAI does: no second copy of the predictions
-            _compute_coords(unravel_slice, z_scale, output_image_list[ss], seg.to(device))
-
-    min_count = 1 if unit_weights else torch.finfo(compute_dtype).tiny
-    for ss, output_i in enumerate(output_image_list):
-        count_map = count_map_list[ss]
-        spatial_out = tuple(output_i.shape[2:])
-        inside = mask[:, None]
-        if restrict_to_mask and inside.shape[2:] != spatial_out:
-            # outputs of another resolution: resize the mask like MONAI's weights
-            inside = F.interpolate(inside.to(torch.uint8), spatial_out, mode=_NEAREST_MODE) != 0
-        values = _outside_values(cval_outside, output_i.shape[1])
-        # normalise and fill in blocks of rows: no full-size temporary (a float copy of an integer count map,
-        # the fill mask) next to the output
-        step = max(1, _BLOCK_ELEMENTS // max(1, math.prod(spatial_out[1:]) * batch_size))
-        for first in range(0, spatial_out[0], step):
-            rows = (slice(None), slice(None), slice(first, first + step))
-            counts = count_map[rows]
-            # pixels to set to cval_outside: outside the breast, and/or covered by no kept window
-            if restrict_to_mask:
-                fill = ~inside[rows].to(device)
-                if min_overlap_pixels > 1 or probe_only:
-                    fill |= counts == 0
-            else:
-                fill = counts == 0
-            # uncovered pixels hold 0 / tiny = 0 (0 / 1 for integer counts); covered pixels are divided by
-            # exactly MONAI's count (sums of ones are exact integers in MONAI's float count map too)
-            block = output_i[rows]
-            block /= counts.clamp(min=min_count)
-            for c, value in enumerate(values):
-                block[:, c : c + 1].masked_fill_(fill, value)
-        del count_map
-    count_map_list.clear()
+    # PatchInferer returns a tensor, a list (tuple outputs) or a dict; MONAI gives a tensor, a tuple or a dict
+    # with sorted keys
+    dict_keys = sorted(merged) if isinstance(merged, dict) else None
+    if dict_keys is not None:
+        output_list = [merged[k] for k in dict_keys]
+    else:
+        output_list = [merged] if isinstance(merged, torch.Tensor) else list(merged)
 
     if any(pad_size):  # remove the padding, as MONAI does
-        for ss, output_i in enumerate(output_image_list):
+        for ss, output_i in enumerate(output_list):
             zoom_scale = [
                 _shape_d / _roi_size_d for _shape_d, _roi_size_d in zip(output_i.shape[2:], roi_size)
             ]
@@ -408,9 +590,13 @@ def breast_sliding_window_inference(
                     int(round((pad_size[sp * 2] + image_size_[si]) * zoom_scale[si])),
                 )
                 final_slicing.insert(0, slice_dim)
-            output_image_list[ss] = output_i[(slice(None), slice(None), *final_slicing)]
+            output_list[ss] = output_i[(slice(None), slice(None), *final_slicing)]
 
-    final_output = _pack_struct(output_image_list, dict_keys)
+    final_output: Any
+    if dict_keys is not None:
+        final_output = dict(zip(dict_keys, output_list))
+    else:
+        final_output = output_list[0] if len(output_list) == 1 else tuple(output_list)
     if temp_meta is not None:
         final_output = convert_to_dst_type(final_output, temp_meta, device=device)[0]
     else:

@@ -256,6 +256,29 @@ def test_with_coord_passes_window_slices():
     torch.testing.assert_close(out[mask], inputs[mask])
 
 
+def test_condition_windowed_like_monai_with_progress_bar():
+    """``condition`` (a tensor shaped like the inputs) reaches the predictor window by window, as in MONAI."""
+    gen = torch.Generator().manual_seed(5)
+    inputs = torch.rand(2, 1, 100, 90, generator=gen)
+    condition = torch.rand(2, 1, 100, 90, generator=gen)
+    mask = torch.zeros(2, 1, 100, 90, dtype=torch.bool)
+    mask[0, :, 10:60, :40] = True
+    mask[1, :, 50:, 30:] = True
+    net = tiny_unet(6)
+
+    def predictor(x, condition):
+        assert condition.shape == x.shape
+        return net(x) + 3 * condition
+
+    with torch.inference_mode():
+        ref = sliding_window_inference(inputs, (32, 32), 3, predictor, 0.5, "gaussian", condition=condition)
+        out = breast_sliding_window_inference(
+            inputs, mask, (32, 32), 3, predictor, 0.5, "gaussian", progress=True, condition=condition
+        )
+    torch.testing.assert_close(out[mask], ref[mask], atol=ATOL, rtol=0)
+    assert torch.all(out[~mask] == 0)
+
+
 @pytest.mark.parametrize(
     "mask_shape, error",
     [((1, 1, 10, 64), "spatial shape"), ((3, 1, 64, 64), "batch size"), ((2, 2, 64, 64), "one channel")],
