@@ -14,11 +14,13 @@ import numpy as np
 from monai.data import MetaTensor
 from monai.utils import convert_to_numpy
 
+from monai_mammo.bundle.dicom_outputs import DicomOutputs
 from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.bundle.outputs import write_segmentation_outputs
 from monai_mammo.data.mammo_meta import pixel_spacing_pair
 from monai_mammo.handlers.per_image import PerImageHandler
 from monai_mammo.io import atomic_write_bytes
+from monai_mammo.io.dicom_derived import DerivedAlgorithm
 from monai_mammo.metrics.lesions import DEFAULT_MIN_AREA_MM2, DEFAULT_MIN_AREA_PX, min_candidate_area_px
 from monai_mammo.utils.enums import MammoMetaKey
 
@@ -44,6 +46,15 @@ class SegmentationWriter(PerImageHandler):
     ``min_area_px`` (see :func:`monai_mammo.metrics.min_candidate_area_px`). A few-pixel speck of the
     probability map is not a lesion. The masks keep every pixel at or above ``threshold``.
 
+    With ``dicom_outputs``, a DICOM input also gets ``seg.dcm``, a DICOM Segmentation of its mask
+    (:func:`monai_mammo.io.dicom_seg.dicom_segmentation`: one segment of class ``lesion_class``, referencing
+    the input image; with ``dicom_fractional`` also ``prob_seg.dcm``, the probability map as a FRACTIONAL
+    SEG), and when the run completes each exam (DICOM study) gets one Structured Report,
+    ``<output_dir>/dicom_sr/<StudyInstanceUID>.dcm`` (:func:`monai_mammo.io.dicom_sr.exam_measurement_report`:
+    the lesions of ``lesions.csv`` with their boxes, areas and probabilities, and each SEG's segment). A
+    run's SEGs of one study share one series, its SRs another; every UID is new. Inputs that are not DICOM
+    (PNG, JPEG, NIfTI) get no DICOM outputs, said once in the log; so does a run without highdicom.
+
     Two inputs that would share an output folder in one run (``scan.dcm`` and ``scan.png`` side by side)
     do not overwrite each other: the later one's folder keeps its suffix (``scan_png``), with a warning.
 
@@ -63,6 +74,13 @@ class SegmentationWriter(PerImageHandler):
             ``None``: pixels of the written (original) image.
         output_transform: maps ``engine.state.output`` to a list of per-image dictionaries (default: the
             decollated output itself).
+        dicom_outputs: write the DICOM SEG of each DICOM input and an SR per exam (needs highdicom: the
+            ``pacs`` extra).
+        dicom_fractional: also write the probability map as a FRACTIONAL SEG (``prob_seg.dcm``).
+        lesion_class: the class of the model's lesions in the DICOM outputs, a key of
+            :data:`monai_mammo.io.dicom_derived.LESION_CLASS_CODES` (``lesion``, ``mass``, ...).
+        metadata_file: the bundle's metadata.json; its name and version identify the algorithm in the DICOM
+            outputs (``None``: ``monai_mammo`` and the package version).
         name: logger name (default: the engine's logger).
 
     Example:
@@ -85,6 +103,10 @@ class SegmentationWriter(PerImageHandler):
         min_area_px: float = DEFAULT_MIN_AREA_PX,
         working_size: int | None = None,
         output_transform: Callable[[Any], Any] | None = None,
+        dicom_outputs: bool = False,
+        dicom_fractional: bool = False,
+        lesion_class: str = "lesion",
+        metadata_file: str | os.PathLike[str] | None = None,
         name: str | None = None,
     ) -> None:
         if not 0.0 < float(threshold) <= 1.0:
@@ -102,13 +124,27 @@ class SegmentationWriter(PerImageHandler):
         super().__init__(output_transform=output_transform, name=name)
         self.rows: list[dict[str, Any]] = []
         self._names = UniqueOutputNames(data_root_dir)
+        self.dicom: DicomOutputs | None = None
+        if dicom_outputs:
+            parameters = {"threshold": self.threshold, "lesion_class": lesion_class}
+            algorithm = (
+                DerivedAlgorithm.from_metadata(metadata_file, parameters)
+                if metadata_file is not None
+                else DerivedAlgorithm(parameters={k: str(v) for k, v in parameters.items()})
+            )
+            self.dicom = DicomOutputs(algorithm, lesion_class=lesion_class, fractional=bool(dicom_fractional))
 
     def _reset(self, engine: Any = None) -> None:
         self.rows = []
         self._names.reset()
+        if self.dicom is not None:
+            self.dicom.reset()
 
     def _completed(self, engine: Any = None) -> None:
         self.write_summary(engine)
+        if self.dicom is not None:
+            self.dicom.logger = self.logger
+            self.dicom.write_reports(self.output_dir)
 
     def unique_name(self, source: str) -> str:
         """The output folder name of ``source`` (:func:`~monai_mammo.bundle.output_name`), unique in a run.
@@ -159,6 +195,9 @@ class SegmentationWriter(PerImageHandler):
                 working_size=self.working_size,
             )
             prob = convert_to_numpy(pred, dtype=np.float32)
+            if self.dicom is not None:
+                self.dicom.logger = self.logger
+                self.dicom.add_image(source, prob, written, pixel_spacing, self.threshold)
             n_lesions = len(written.lesions)
             self.rows.append(
                 {

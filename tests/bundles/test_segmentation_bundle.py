@@ -26,12 +26,15 @@ from bundle_helpers import (
 )
 from ignite.engine import Events
 from monai.bundle import ConfigWorkflow, verify_metadata, verify_net_in_out
+from monai.utils import optional_import
 from PIL import Image
 from scipy import ndimage
 
 from monai_mammo.bundle import locate_bundle_root
 from monai_mammo.data import MammoDicomReader
 from monai_mammo.data.phantom import write_phantom_dataset
+
+HAS_HIGHDICOM = optional_import("highdicom")[1]
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "bundles" / "mammo_lesion_segmentation"
@@ -215,6 +218,7 @@ def test_inference_writes_outputs_in_the_original_geometry_and_reports_corrupt_f
     for path in good:
         folder = out / path.stem
         expected = {"mask.nii.gz", "mask.png", "prob.nii.gz", "overlay.png", "lesions.csv"}
+        expected |= {"seg.dcm"} if HAS_HIGHDICOM else set()  # dicom_outputs: on for DICOM inputs
         assert {p.name for p in folder.iterdir()} == expected
         image, _ = MammoDicomReader().get_data(MammoDicomReader().read(path))
         mask_png = np.asarray(Image.open(folder / "mask.png"))
