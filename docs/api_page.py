@@ -30,6 +30,10 @@ SECTIONS: list[tuple[str, list[str] | str]] = [
         "Data sets, datalists and exams",
         ["monai_mammo.data.datalist", "monai_mammo/data/datasets", "monai_mammo.data.exam_grouping"],
     ),
+    (
+        "Training input",
+        ["monai_mammo.data.preprocessed_cache", "monai_mammo.data.loader_settings", "monai_mammo/engines"],
+    ),
     ("Transforms", "monai_mammo/transforms"),
     ("Inferers", "monai_mammo/inferers"),
     ("Metrics", "monai_mammo/metrics"),
