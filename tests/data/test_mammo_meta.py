@@ -186,3 +186,28 @@ def test_pixel_spacing_pair_unknown_is_nan_as_a_whole(value: object) -> None:
 def test_pixel_spacing_pair_refuses_what_is_not_one_or_two_numbers(value: object) -> None:
     with pytest.raises(ValueError, match="pixel_spacing must be"):
         pixel_spacing_pair(value)
+
+
+def test_laterality_score_finds_the_chest_wall_of_real_ddsm_films(shared_data):
+    """DDSM films have a fixed orientation per scanner (``ddsm_boxes/README.md``): the chest wall is on the
+    right for scanner A left breasts and scanner B/C/D right breasts, on the left otherwise. Every 8th of the
+    802 films: the score's sign never contradicts it, and at most a few are too close to call (all 802: 0
+    wrong, 7 unknown)."""
+    import csv
+
+    from PIL import Image
+
+    folder = shared_data / "ddsm_boxes"
+    rows = list(csv.DictReader((folder / "images.csv").open()))[::8]
+    wrong, unknown = [], []
+    for row in rows:
+        side = row["laterality"][0]
+        chest_wall_right = (side == "L") == row["image"].startswith("A_")
+        image = np.asarray(Image.open(folder / "images" / row["image"]).convert("L"))
+        got = laterality_from_image(image)  # the chest-wall side: L = left
+        if got is Laterality.UNKNOWN:
+            unknown.append(row["image"])
+        elif (got is Laterality.RIGHT) != chest_wall_right:
+            wrong.append(row["image"])
+    assert len(rows) == 101 and not wrong
+    assert len(unknown) <= 2, unknown

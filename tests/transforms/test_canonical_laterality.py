@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -95,6 +96,69 @@ def test_contradicting_image_overrules_metadata_with_warning():
     )
     assert out2.applied_operations[-1]["extra_info"]["flipped"] is False
     assert np.isnan(out2.applied_operations[-1]["extra_info"]["score"])
+
+
+def _given(image: np.ndarray, laterality: str, source: str | None) -> MetaTensor:
+    meta = (
+        {"laterality": laterality}
+        if source is None
+        else {"laterality": laterality, "laterality_source": source}
+    )
+    return MetaTensor(torch.from_numpy(image.copy()), meta=meta)
+
+
+@pytest.mark.parametrize("source", ["ImageLaterality", "Laterality", None])
+def test_a_tag_laterality_needs_strong_evidence_to_be_overruled(source):
+    image, _ = right_breast()
+    transform = CanonicalLaterality(override_threshold=1.0, text_override_threshold=0.15)
+    score = transform.image_score(image)
+    assert -1.0 < score <= -0.3  # a clear right chest wall, but not the impossible 1.0 asked for
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        decision = transform.decide(_given(image, "L", source))
+    assert (decision.flip, decision.source, decision.contradiction) == (False, "metadata", False)
+    assert decision.laterality_source == (source or "metadata")
+    argument = transform.decide(image, laterality="L")  # an argument (datalist column) is trusted as a tag
+    assert (argument.flip, argument.laterality_source) == (False, "argument")
+
+
+def test_a_text_laterality_is_overruled_by_clear_evidence():
+    image, _ = right_breast()
+    transform = CanonicalLaterality(override_threshold=1.0, text_override_threshold=0.15)
+    with pytest.warns(UserWarning, match=r"laterality L \(from text\) but the chest wall is on the right"):
+        out = transform(_given(image, "L", "text"))
+    record = out.applied_operations[-1]["extra_info"]
+    assert record["flipped"] is True and record["source"] == "image" and record["laterality_source"] == "text"
+    assert (out.meta["laterality"], out.meta["laterality_source"]) == ("L", "text")  # the side is kept
+    # agreeing text is followed; override_threshold=None never looks at the image, for text too
+    assert CanonicalLaterality().decide(_given(image, "R", "text")).source == "metadata"
+    never = CanonicalLaterality(override_threshold=None).decide(_given(image, "L", "text"))
+    assert never.flip is False and math.isnan(never.score)
+    with pytest.raises(ValueError, match="text_override_threshold"):
+        CanonicalLaterality(text_override_threshold=0.0)
+
+
+def test_a_laterality_the_reader_inferred_from_pixels_is_measured_again():
+    """Source "image": the pixels of now decide, without a warning, and refresh the metadata."""
+    image, _ = right_breast()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = CanonicalLaterality()(_given(image, "L", "image"))  # e.g. inferred before a correction
+    assert out.applied_operations[-1]["extra_info"]["flipped"] is True
+    assert (out.meta["laterality"], out.meta["laterality_source"]) == ("R", "image")
+
+
+def test_the_reader_and_the_transform_measure_the_same_evidence(cbis_cases, cesm_cases):
+    """One pixel laterality: the readers' laterality_score is the transform's image evidence."""
+    from monai_mammo.data.mammo_meta import laterality_from_image, laterality_score
+
+    transform = CanonicalLaterality()
+    for case in [*cbis_cases, *cesm_cases]:
+        score = transform.image_score(case.image)
+        assert laterality_score(case.image) == pytest.approx(score, abs=1e-6)
+        assert abs(score) >= 0.15 and laterality_from_image(case.image).value == case.laterality
+        decision = transform.decide(case.image, laterality="UNKNOWN")
+        assert decision.flip == (case.laterality == "R") and decision.laterality_source == "unknown"
 
 
 def test_trust_metadata_false_uses_the_image():

@@ -288,21 +288,21 @@ def test_digital_exports_of_either_polarity_give_the_same_pipeline_output(tmp_pa
 
 
 def test_laterality_inferred_from_inverted_pixels_is_inferred_again(shared_data, tmp_path):
-    """mini-MIAS mdb026 (a left breast) exported inverted under a name without L/R: the reader takes the
-    white background for the breast and says R; after the reflection the laterality is inferred again."""
-    pixels = np.asarray(Image.open(shared_data / "mini_mias" / "images" / "mdb026.png").convert("L"))
+    """mini-MIAS mdb019 (a right breast) exported inverted under a name without L/R: the reader takes the
+    white background for the breast and says L; after the reflection the laterality is inferred again."""
+    pixels = np.asarray(Image.open(shared_data / "mini_mias" / "images" / "mdb019.png").convert("L"))
     Image.fromarray(255 - pixels).save(tmp_path / "export_0001.png")
     Image.fromarray(pixels).save(tmp_path / "export_0002.png")
     load = LoadImage(reader=MammoImageReader(), image_only=True)
     inverted, upright = load(str(tmp_path / "export_0001.png")), load(str(tmp_path / "export_0002.png"))
-    assert upright.meta["laterality"] == "L" and inverted.meta["laterality"] == "R"
+    assert upright.meta["laterality"] == "R" and inverted.meta["laterality"] == "L"
     out = CorrectInvertedExport()(inverted)
     assert out.meta[InversionMetaKey.INVERTED.value] is True
-    assert out.meta["laterality"] == "L" and out.meta["laterality_source"] == "image"
+    assert out.meta["laterality"] == "R" and out.meta["laterality_source"] == "image"
     # a laterality from the file name or tags is not touched
     named = load(str(tmp_path / "export_0001.png"))
-    named.meta["laterality"], named.meta["laterality_source"] = "R", "text"
-    assert CorrectInvertedExport()(named).meta["laterality"] == "R"
+    named.meta["laterality"], named.meta["laterality_source"] = "L", "text"
+    assert CorrectInvertedExport()(named).meta["laterality"] == "L"
 
 
 # ----------------------------------------------------------------------------------------- real images
