@@ -105,7 +105,8 @@ def test_a_cached_item_can_be_inverted_to_the_source_geometry(
     transform, items = chain
     cache = PreprocessedCache(tmp_path, transform)
     cached = cache.load_or_compute(items[0])
-    crop, canonical = transform.transforms[8], transform.transforms[6]
+    by_name = {type(t).__name__: t for t in transform.transforms}
+    crop, canonical = by_name["CropBreastd"], by_name["CanonicalLateralityd"]
     restored = canonical.inverse(crop.inverse({k: cached[k] for k in ("image", "label", "breast_mask")}))
     direct = transform(dict(items[0]))
     uncropped = canonical.inverse(crop.inverse({k: direct[k] for k in ("image", "label", "breast_mask")}))

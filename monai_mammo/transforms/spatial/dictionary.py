@@ -125,11 +125,13 @@ class CanonicalLateralityd(MapTransform, InvertibleTransform):
     Args:
         keys: keys to flip (channel-first 2D arrays).
         ref_key: key the decision is made on (default: first of ``keys``).
-        mask_key: a breast-mask key used for the image evidence when present (saves recomputing it).
+        mask_key: a breast-mask key used for the image evidence when present, so that the mask is computed
+            once per image: run ``BreastMaskd`` first and list the mask in ``keys`` to flip it too.
         laterality_key: a data key holding the laterality (e.g. a datalist column); it overrides the metadata.
         box_keys: keys of ``(N, 4)`` boxes to flip with the images (MONAI convention, see ``boxes.py``).
         box_mode: MONAI box mode of those boxes (``StandardMode``/"xyxy" if ``None``).
         trust_metadata, override_threshold, grid_size, edge_fraction, threshold_fraction: see the array class.
+        text_override_threshold: see the array class.
         allow_missing_keys: do not raise if a key is missing.
 
     Raises:
@@ -152,6 +154,7 @@ class CanonicalLateralityd(MapTransform, InvertibleTransform):
         edge_fraction: float = 0.1,
         threshold_fraction: float = 0.3,
         allow_missing_keys: bool = False,
+        text_override_threshold: float = 0.15,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         self.ref_key = ref_key if ref_key is not None else self.keys[0]
@@ -160,7 +163,12 @@ class CanonicalLateralityd(MapTransform, InvertibleTransform):
         self.box_keys = ensure_tuple(box_keys) if box_keys is not None else ()
         self.box_mode = box_mode
         self.canon = CanonicalLaterality(
-            trust_metadata, override_threshold, grid_size, edge_fraction, threshold_fraction
+            trust_metadata,
+            override_threshold,
+            grid_size,
+            edge_fraction,
+            threshold_fraction,
+            text_override_threshold,
         )
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
