@@ -274,6 +274,11 @@ def window_to_unit(x: np.ndarray, center: float, width: float, function: str = "
     In place on a float32 array. ``LINEAR``: ``((x - (c - 0.5)) / (w - 1) + 0.5)`` clipped to [0, 1];
     ``LINEAR_EXACT``: ``((x - c) / w + 0.5)`` clipped; ``SIGMOID``: ``1 / (1 + exp(-4 (x - c) / w))``.
 
+    Why not ``pydicom.pixels.apply_modality_lut`` + ``apply_windowing``: measured on the real CBIS-DDSM
+    ``1-130.dcm`` (4432 x 2864, 16 bits), pydicom's result divided by its output range matches this one to
+    1e-7 for all three functions, but works in float64 and took 7-14x the time (264-536 ms against 27-37 ms)
+    and 4.6-6x the peak memory (223-291 MiB against 48 MiB) on 2 shared cores.
+
     Args:
         x: float32 modality values, overwritten.
         center: Window Center.
