@@ -16,7 +16,10 @@ by name:
 probabilities, the lesions and the file names), ``report.md`` (the same for a person) and, per image,
 ``<name>/`` with the heat map, both overlays, the lesion mask and table, and ``combined.png`` (image,
 Grad-CAM heat in red, lesion outlines in yellow, in the original geometry). ``index.csv`` and ``index.json``
-list the exams (with ``grouped_by``) and the inputs that failed in either run. Every file is written
+list the exams (with ``grouped_by``) and the inputs that failed in either run. With ``html_report`` (default)
+each exam folder also holds ``report.html`` (the four views hung as on a reading screen with toggleable heat
+map and lesion outlines, the scores, the lesion table, the limits) and ``index.html`` lists the exams, most
+suspicious first (:mod:`monai_mammo.bundle.exam_page`). Every file is written
 atomically; the folders are self-contained (copies, not links).
 """
 
@@ -35,6 +38,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from monai_mammo.bundle.exam_page import ViewLayers, exam_page_html, index_page_html, view_layers
 from monai_mammo.bundle.outputs import encode_png, overlay_image
 from monai_mammo.bundle.readers import MammoAutoReader
 from monai_mammo.io import atomic_write_bytes
@@ -119,6 +123,11 @@ class ExamReport:
         combined_max_size: the longest side of ``combined.png``.
         reader: the reader of the original images for ``combined.png`` (default :class:`MammoAutoReader`);
             ``combined.png`` is left out for an image that cannot be read again.
+        html_report: also write ``<exam>/report.html`` and ``index.html``, self-contained pages that open
+            from disk (:mod:`monai_mammo.bundle.exam_page`).
+        page_max_size: the longest side of each view on the HTML page.
+        limits: the model card's limits in one line, shown on the HTML pages (``None``: not shown).
+        suspicion_key: the exam score that orders ``index.html``, highest first.
 
     Example:
         .. code-block:: python
@@ -133,21 +142,34 @@ class ExamReport:
         output_dir: str | os.PathLike[str],
         combined_max_size: int | None = 1024,
         reader: Any | None = None,
+        html_report: bool = True,
+        page_max_size: int = 800,
+        limits: str | None = None,
+        suspicion_key: str = "malignant",
     ) -> None:
         self.classification_dir = Path(classification_dir)
         self.segmentation_dir = Path(segmentation_dir) if segmentation_dir is not None else None
         self.output_dir = Path(output_dir)
         self.combined_max_size = combined_max_size
         self.reader: Any = reader if reader is not None else MammoAutoReader()
+        self.html_report = bool(html_report)
+        self.page_max_size = int(page_max_size)
+        self.limits = limits
+        self.suspicion_key = suspicion_key
 
-    def _combined(self, source: str, heatmap: Path, mask: Path | None, target: Path) -> str | None:
-        """``combined.png``: the original image, the heat map and the lesion outlines."""
+    def _read_image(self, source: str) -> np.ndarray | None:
+        """The original image ``(H, W)`` again, or ``None`` (said in the log) when it cannot be read."""
         try:
             image, _ = self.reader.get_data(self.reader.read(source))
-        except Exception as e:  # a file that was read once may be gone or changed: skip this picture only
-            logger.warning("combined overlay of %s skipped: %s", source, e)
+        except Exception as e:  # a file that was read once may be gone or changed: skip its pictures only
+            logger.warning("pictures of %s skipped: %s", source, e)
             return None
-        img = np.asarray(image)[0]
+        return np.asarray(image)[0]
+
+    def _combined(
+        self, source: str, img: np.ndarray, heatmap: Path, mask: Path | None, target: Path
+    ) -> str | None:
+        """``combined.png``: the original image, the heat map and the lesion outlines."""
         heat = np.asarray(Image.open(heatmap), dtype=np.float32) / 255.0
         lesion = (
             np.asarray(Image.open(mask)) > 0
@@ -167,7 +189,21 @@ class ExamReport:
         atomic_write_bytes(target, encode_png(picture))
         return target.name
 
-    def _image(self, row: Mapping[str, Any], exam_folder: Path, class_names: Sequence[str]) -> dict[str, Any]:
+    def _layers(
+        self, row: Mapping[str, Any], img: np.ndarray, heatmap: Path, mask: Path | None
+    ) -> ViewLayers | None:
+        """The view's layers on the HTML page (:func:`~monai_mammo.bundle.exam_page.view_layers`)."""
+        heat = np.asarray(Image.open(heatmap), dtype=np.float32) / 255.0 if heatmap.is_file() else None
+        lesion = np.asarray(Image.open(mask)) if mask is not None and mask.is_file() else None
+        try:
+            return view_layers(img, heat, lesion, row.get("laterality"), max_size=self.page_max_size)
+        except ValueError as e:
+            logger.warning("page view of %s skipped: %s", row.get("source"), e)
+            return None
+
+    def _image(
+        self, row: Mapping[str, Any], exam_folder: Path, class_names: Sequence[str]
+    ) -> tuple[dict[str, Any], ViewLayers | None]:
         name = str(row["name"])
         cls_folder = self.classification_dir / name
         seg_folder = self.segmentation_dir / name if self.segmentation_dir is not None else None
@@ -182,12 +218,16 @@ class ExamReport:
             files["lesion_mask_png"] = _copy(seg_folder / "mask.png", target / "lesion_mask.png")
             files["lesions_csv"] = _copy(seg_folder / "lesions.csv", target / "lesions.csv")
             lesions = _lesions(seg_folder / "lesions.csv")
-        if files["heatmap_png"] is not None:
-            mask = seg_folder / "mask.png" if seg_folder is not None else None
+        mask = seg_folder / "mask.png" if seg_folder is not None else None
+        img = None
+        if files["heatmap_png"] is not None or self.html_report:
+            img = self._read_image(str(row["source"]))
+        if img is not None and files["heatmap_png"] is not None:
             files["combined_png"] = self._combined(
-                str(row["source"]), cls_folder / "heatmap.png", mask, target / "combined.png"
+                str(row["source"]), img, cls_folder / "heatmap.png", mask, target / "combined.png"
             )
-        return {
+        layers = self._layers(row, img, cls_folder / "heatmap.png", mask) if img is not None else None
+        record = {
             "name": name,
             "source": row.get("source"),
             "laterality": row.get("laterality"),
@@ -201,6 +241,7 @@ class ExamReport:
             "folder": name,
             "files": {k: f"{name}/{v}" for k, v in files.items() if v is not None},
         }
+        return record, layers
 
     @staticmethod
     def _markdown(report: Mapping[str, Any]) -> str:
@@ -261,7 +302,12 @@ class ExamReport:
             patient = str(exam["patient_id"])
             named = exam_id == patient or exam_id.startswith(f"{patient}_")
             folder = self.output_dir / exam_folder_name(exam_id if named else f"{patient}_{exam_id}")
-            images = [self._image(row, folder, class_names) for row in images_by_exam.get(exam_id, [])]
+            images, layers = [], {}
+            for row in images_by_exam.get(exam_id, []):
+                record, view = self._image(row, folder, class_names)
+                images.append(record)
+                if view is not None:
+                    layers[record["name"]] = view
             scores = {
                 k: v
                 for k, v in exam.items()
@@ -281,6 +327,9 @@ class ExamReport:
             }
             atomic_write_bytes(folder / "report.json", (strict_json_text(report) + "\n").encode("utf-8"))
             atomic_write_bytes(folder / "report.md", self._markdown(report).encode("utf-8"))
+            if self.html_report:
+                page = exam_page_html(report, layers, limits=self.limits)
+                atomic_write_bytes(folder / "report.html", page.encode("utf-8"))
             n_lesions = sum(i["n_lesions"] or 0 for i in images)
             index.append(
                 {
@@ -303,6 +352,9 @@ class ExamReport:
         if self.segmentation_dir is not None:
             failures["segmentation"] = _failures(self.segmentation_dir)
         summary = {"n_exams": len(index), "exams": index, "failures": failures}
+        if self.html_report:
+            page = index_page_html(index, key=self.suspicion_key, limits=self.limits)
+            atomic_write_bytes(self.output_dir / "index.html", page.encode("utf-8"))
         path = atomic_write_bytes(
             self.output_dir / "index.json", (strict_json_text(summary) + "\n").encode("utf-8")
         )

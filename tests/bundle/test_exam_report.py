@@ -152,3 +152,18 @@ def test_the_rule_that_grouped_the_exam_is_reported(runs: tuple[Path, Path, Path
     exam = json.loads((out / "p1_20200101" / "report.json").read_text())
     assert exam["grouped_by"] == "PatientID+StudyDate" and "grouped_by" not in exam["exam"]
     assert "grouped into this exam by PatientID+StudyDate" in (out / "p1_20200101" / "report.md").read_text()
+
+
+def test_html_pages_are_written_by_default_and_switched_off_by_html_report(
+    runs: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    cls_dir, seg_dir, out = runs
+    ExamReport(cls_dir, seg_dir, out, limits="research only").write()
+    page = (out / "p1_s1" / "report.html").read_text()
+    assert page.count('class="view present"') == 2 and page.count("not in this exam") == 2  # no MLO views
+    assert 'data-laterality="L" data-view="CC"' in page and "Limits: research only" in page
+    assert "http://" not in page and "https://" not in page  # self-contained: nothing fetched
+    assert 'href="p1_s1/report.html"' in (out / "index.html").read_text()
+    ExamReport(cls_dir, seg_dir, tmp_path / "plain", html_report=False).write()
+    assert not list((tmp_path / "plain").rglob("*.html"))
+    assert (tmp_path / "plain" / "p1_s1" / "report.json").is_file()
