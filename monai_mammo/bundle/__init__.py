@@ -8,6 +8,8 @@
 - :mod:`.naming`: :class:`UniqueOutputNames`, output folder names that stay unique within a run;
 - :mod:`.exam_report`: :class:`ExamReport`, one report folder per exam from a classification and a
   segmentation run;
+- :mod:`.exam_page`: :func:`exam_page_html` and :func:`index_page_html`, the self-contained HTML pages of
+  those reports (:func:`view_layers`: a view's image, heat map and lesion-outline layers);
 - :mod:`.readers`: :class:`MammoAutoReader`, the package reader that fits each file's suffix;
 - :mod:`.failures`: :class:`FailureSkippingDataLoader` and :class:`FailureSkippingCacheDataset`, which record
   and skip unreadable inputs;
@@ -31,6 +33,7 @@ from monai_mammo.bundle.command_line import (
     exits_on_command_line,
     unknown_overrides,
 )
+from monai_mammo.bundle.exam_page import exam_page_html, index_page_html, view_layers
 from monai_mammo.bundle.exam_report import ExamReport, exam_folder_name
 from monai_mammo.bundle.failures import (
     FailureSkippingCacheDataset,
@@ -81,8 +84,10 @@ __all__ = [
     "encode_nifti",
     "encode_png",
     "exam_folder_name",
+    "exam_page_html",
     "exits_on_command_line",
     "heatmap_overlay",
+    "index_page_html",
     "list_images",
     "locate_bundle_root",
     "output_name",
@@ -90,6 +95,7 @@ __all__ = [
     "root_cause",
     "silence_unused_reader_notices",
     "unknown_overrides",
+    "view_layers",
     "write_classification_outputs",
     "write_lesion_csv",
     "write_segmentation_outputs",
