@@ -5,7 +5,9 @@ Both tasks run the bundle's own ``inference.json`` pieces (``preprocessing``, ``
 that the server gives what ``python -m monai.bundle run`` gives. What differs is the answer:
 
 - :class:`MammoSegmentationInfer`: the lesion mask as a PNG (or NIfTI) of exactly the input's rows and
-  columns (value 1 = lesion), and in the JSON the lesion table of :func:`monai_mammo.metrics.lesion_table`.
+  columns (value 1 = lesion), or for a DICOM input with ``result_extension=.dcm`` the DICOM SEG that the
+  bundle writes (:func:`~monai_mammo.label.dicom_answer.dicom_seg_answer`), and in the JSON the lesion table
+  of :func:`monai_mammo.metrics.lesion_table`.
   MONAI Label's own ``Restored`` step and ITK writer are not used: the bundle's ``Invertd`` already maps the
   probabilities back to the original image, and the ITK writer would transpose a 2D mask.
 - :class:`MammoClassificationInfer`: the JSON holds the class probabilities and the predicted class, the
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +30,8 @@ from monailabel.tasks.infer.bundle import BundleInferTask
 
 from monai_mammo.bundle.outputs import encode_nifti, encode_png
 from monai_mammo.data.mammo_meta import pixel_spacing_pair
+from monai_mammo.io.dicom_derived import DerivedAlgorithm
+from monai_mammo.label.dicom_answer import dicom_seg_answer
 from monai_mammo.metrics.lesions import DEFAULT_MIN_AREA_MM2, DEFAULT_MIN_AREA_PX, lesion_table
 from monai_mammo.utils.array_2d import as_2d
 from monai_mammo.utils.enums import MammoMetaKey
@@ -34,8 +39,9 @@ from monai_mammo.utils.json_text import strict_json
 
 __all__ = ["MammoClassificationInfer", "MammoSegmentationInfer", "probability_map"]
 
-MASK_EXTENSIONS = (".png", ".nii.gz", ".nii")
-"""The mask file types :class:`MammoSegmentationInfer` writes (``result_extension`` in the request)."""
+MASK_EXTENSIONS = (".png", ".nii.gz", ".nii", ".dcm")
+"""The mask file types :class:`MammoSegmentationInfer` writes (``result_extension`` in the request); ``.dcm``,
+the DICOM SEG, for DICOM inputs only."""
 
 
 def probability_map(pred: Any) -> tuple[np.ndarray, dict[str, Any]]:
@@ -65,6 +71,7 @@ class MammoSegmentationInfer(BundleInferTask):
     ) -> None:
         kwargs.setdefault("post_filter", [SaveImaged])
         super().__init__(path, conf, type=InferType.SEGMENTATION, add_post_restore=False, **kwargs)
+        self.metadata_file = Path(path) / "configs" / "metadata.json"
         if not self.valid:
             return
         value = threshold if threshold is not None else self.bundle_config.get("threshold", 0.5)
@@ -74,6 +81,7 @@ class MammoSegmentationInfer(BundleInferTask):
         min_area_mm2 = self.bundle_config.get("min_lesion_area_mm2", DEFAULT_MIN_AREA_MM2)
         self.min_area_mm2 = None if min_area_mm2 is None else float(min_area_mm2)
         self.min_area_px = float(self.bundle_config.get("min_lesion_area_px", DEFAULT_MIN_AREA_PX))
+        self.lesion_class = str(self.bundle_config.get("lesion_class", "lesion"))
         size = self.bundle_config.get("image_size")
         self.working_size = (
             None if size is None else int(max(np.atleast_1d(np.asarray(size, dtype=np.int64))))
@@ -88,7 +96,9 @@ class MammoSegmentationInfer(BundleInferTask):
 
         Args:
             data: the post-processed data; ``data["pred"]`` holds the probabilities in the image's geometry.
-            extension: ``.png`` (default), ``.nii.gz`` or ``.nii``; else the request's ``result_extension``.
+            extension: ``.png`` (default), ``.nii.gz``, ``.nii`` or ``.dcm`` (a DICOM SEG of the mask that
+                references the request's DICOM image, ``data["image_path"]``); else the request's
+                ``result_extension``.
             dtype: unused (the mask is uint8).
 
         Returns:
@@ -98,7 +108,7 @@ class MammoSegmentationInfer(BundleInferTask):
             ``max_prob``.
 
         Raises:
-            ValueError: for another extension.
+            ValueError: for another extension, or ``.dcm`` for an input that is not DICOM.
         """
         prob, meta = probability_map(data[self.output_label_key])
         ext = (extension or data.get("result_extension") or ".png").lower()
@@ -106,12 +116,17 @@ class MammoSegmentationInfer(BundleInferTask):
             raise ValueError(f"result_extension must be one of {', '.join(MASK_EXTENSIONS)}, got {ext!r}.")
         spacing = list(pixel_spacing_pair(meta.get(MammoMetaKey.PIXEL_SPACING.value)))
         mask = (prob >= self.threshold).astype(np.uint8)
-        payload = (
-            encode_png(mask) if ext == ".png" else encode_nifti(mask, spacing, compress=ext == ".nii.gz")
-        )
-        fd, path = tempfile.mkstemp(suffix=ext)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+        if ext == ".dcm":
+            source = data.get("image_path") or meta.get("filename_or_obj")
+            algorithm = DerivedAlgorithm.from_metadata(self.metadata_file, {"threshold": self.threshold})
+            path = dicom_seg_answer(str(source), prob, self.threshold, algorithm, self.lesion_class)
+        else:
+            payload = (
+                encode_png(mask) if ext == ".png" else encode_nifti(mask, spacing, compress=ext == ".nii.gz")
+            )
+            fd, path = tempfile.mkstemp(suffix=ext)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
         result = {
             "threshold": self.threshold,
             "image_shape": [int(n) for n in prob.shape],
