@@ -61,8 +61,11 @@ from monai_mammo.bundle.run_checks import (
     check_inputs,
     check_outcome,
 )
+from monai_mammo.bundle.training_items import class_source_weights, patch_training_items
 
 __all__ = [
+    "class_source_weights",
+    "patch_training_items",
     "IMAGE_SUFFIXES",
     "AllInputsFailedError",
     "ClassificationOutputs",

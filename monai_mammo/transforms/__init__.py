@@ -56,6 +56,7 @@ from monai_mammo.transforms.intensity import (
     RandVendorLookd,
     RandVendorLookDict,
 )
+from monai_mammo.transforms.patch_class import PatchClass, PatchClassD, PatchClassd, PatchClassDict
 from monai_mammo.transforms.polarity import InversionEvidence, inversion_evidence, reader_photometric
 from monai_mammo.transforms.quantiles import masked_quantile
 from monai_mammo.transforms.spatial import (
@@ -136,6 +137,10 @@ __all__ = [
     "MammoWindowD",
     "MammoWindowDict",
     "MammoWindowd",
+    "PatchClass",
+    "PatchClassD",
+    "PatchClassDict",
+    "PatchClassd",
     "PectoralMask",
     "PectoralMaskD",
     "PectoralMaskDict",

@@ -7,6 +7,7 @@ decision (flip, crop box) identically to every key, so image, lesion mask (``"la
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
@@ -366,8 +367,8 @@ class RandLesionPatchd(RandCropByPosNegLabeld):
 
     Patch centres are lesion pixels (``label > 0``) with probability ``pos / (pos + neg)``, else background
     pixels of the breast (``label == 0`` and ``breast_mask > 0``), never the empty background outside the
-    breast. An image without lesions yields breast-only negatives (MONAI warns). Returns a list of
-    ``num_samples`` dictionaries; each patch records its crop (position in the image) in its
+    breast. An image without lesions yields breast-only negatives (MONAI's warning about it is silenced).
+    Returns a list of ``num_samples`` dictionaries; each patch records its crop (position in the image) in its
     applied operations.
 
     Args:
@@ -428,7 +429,9 @@ class RandLesionPatchd(RandCropByPosNegLabeld):
                 f"{name}: the breast mask under {self.mask_key!r} is empty: no negative centre to draw."
             )
         try:
-            return super().__call__(data, lazy=lazy)
+            with warnings.catch_warnings():  # an image without lesions (a normal film) is expected here
+                warnings.filterwarnings("ignore", message="Num foregrounds 0", category=UserWarning)
+                return super().__call__(data, lazy=lazy)
         except ValueError as e:  # MONAI's cropper (e.g. a patch larger than the image): name the transform
             raise ValueError(f"{name}: {e}") from e
 
