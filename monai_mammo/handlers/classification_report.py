@@ -23,6 +23,7 @@ from monai_mammo.io import atomic_write_bytes
 from monai_mammo.metrics.calibration import expected_calibration_error, reliability_bins
 from monai_mammo.metrics.classification import (
     confusion_matrix,
+    roc_auc,
     roc_auc_with_ci,
     sensitivity_at_specificity_with_ci,
 )
@@ -30,7 +31,69 @@ from monai_mammo.metrics.exam import DEFAULT_CLASS_NAMES, ExamAggregator, ViewPr
 from monai_mammo.metrics.plots import plot_roc
 from monai_mammo.utils.json_text import strict_json_text
 
-__all__ = ["ClassificationReport", "binary_metrics"]
+__all__ = ["ClassificationReport", "binary_metrics", "source_separation"]
+
+
+def _source_name(value: Any) -> str:
+    """A datalist's source name as it reaches a handler (a string, or a one-element list of it when collated).
+
+    MONAI's ``load_decathlon_datalist`` turns any string that names an existing file or folder under the data
+    folder into an absolute path, so ``"ddsm_boxes"`` can arrive as ``"/data/ddsm_boxes"``: the last path
+    component is the name.
+    """
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else ""
+    return os.path.basename(os.path.normpath(str(value))) if str(value) else ""
+
+
+def source_separation(
+    labels: np.ndarray,
+    score: np.ndarray,
+    sources: np.ndarray,
+    question_auc: Mapping[str, Any] | None,
+    min_images: int = 5,
+) -> dict[str, Any]:
+    """How well ``score`` tells the sources of the images apart within each true class.
+
+    For every class and every pair of sources with at least ``min_images`` images of that class each: the AUC
+    of the score separating the two sources, folded to [0.5, 1] (0.5: the score does not tell them apart). The
+    ``max_within_class_source_auc`` is compared with the question's AUC: ``learnt_source`` is true when the
+    score tells the archives apart at least as well as it answers the question.
+
+    Args:
+        labels: the true class per image.
+        score: the question's score per image.
+        sources: the source (archive) per image.
+        question_auc: the question's ``{"value": ...}`` AUC over all images (or ``None``).
+        min_images: the fewest images of a class a source needs to be compared (fewer give no stable AUC).
+
+    Returns:
+        ``pairs`` (class, source a, source b, n each, folded AUC), ``max_within_class_source_auc``,
+        ``question_auc`` and ``learnt_source`` (``None`` when no pair or no question AUC).
+    """
+    pairs = []
+    names = sorted({str(s) for s in sources})
+    for cls in sorted({int(c) for c in labels}):
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                sa = score[(labels == cls) & (sources == a)]
+                sb = score[(labels == cls) & (sources == b)]
+                if min(len(sa), len(sb)) < min_images:
+                    continue
+                y = np.r_[np.zeros(len(sa)), np.ones(len(sb))]
+                auc = float(roc_auc(y, np.r_[sa, sb]))
+                pairs.append(
+                    {"class": cls, "sources": [a, b], "n": [len(sa), len(sb)], "auc": max(auc, 1 - auc)}
+                )
+    worst = max((p["auc"] for p in pairs), default=None)
+    value = None if not question_auc else question_auc.get("value")
+    learnt = None if worst is None or value is None or math.isnan(value) else bool(worst >= value)
+    return {
+        "pairs": pairs,
+        "max_within_class_source_auc": worst,
+        "question_auc": value,
+        "learnt_source": learnt,
+    }
 
 
 def _interval(fn: Callable[[], Any]) -> dict[str, Any]:
@@ -136,6 +199,11 @@ class ClassificationReport(PerImageHandler):
         aggregator: the exam aggregation (default ``ExamAggregator(class_names)``).
         output_transform: maps ``engine.state.output`` to a list of per-image dictionaries.
         name: logger name (default: the engine's logger).
+        source_key: the datalist key naming the archive an image comes from (e.g. ``"source"``). When the run
+            holds several, ``per_source`` repeats the image-level metrics for each, and ``source_shortcut``
+            tells how well each question's score separates the sources *within one true class*: a score
+            that tells archives apart as well as it tells cancer has learnt the archive (see
+            :func:`source_separation`).
     """
 
     def __init__(
@@ -153,8 +221,10 @@ class ClassificationReport(PerImageHandler):
         aggregator: ExamAggregator | None = None,
         output_transform: Callable[[Any], Any] | None = None,
         name: str | None = None,
+        source_key: str = "source",
     ) -> None:
         self.output_dir = Path(output_dir)
+        self.source_key = source_key
         self.class_names = tuple(str(c) for c in class_names)
         k = len(self.class_names)
         default = {"malignant": [k - 1], "abnormal": list(range(1, k))}
@@ -176,10 +246,11 @@ class ClassificationReport(PerImageHandler):
         super().__init__(output_transform=output_transform, name=name)
         self.views: list[ViewPrediction] = []
         self.evidence: list[ExamEvidence] = []
+        self.sources: list[str] = []
         self.results: dict[str, Any] = {}
 
     def _reset(self, engine: Any = None) -> None:
-        self.views, self.evidence, self.results = [], [], {}
+        self.views, self.evidence, self.sources, self.results = [], [], [], {}
         self._names.reset()
 
     def _completed(self, engine: Any = None) -> None:
@@ -220,6 +291,7 @@ class ClassificationReport(PerImageHandler):
             name = self._names(source)
             evidence = exam_evidence(data, meta, name, source)
             self.evidence.append(evidence)
+            self.sources.append(_source_name(data.get(self.source_key, "")))
             self.views.append(
                 ViewPrediction(name=name, probs=probs, label=label, **group_exams([evidence])[0].identity())
             )
@@ -315,6 +387,23 @@ class ClassificationReport(PerImageHandler):
             if exams
             else {"n": 0},
         }
+        sources = np.asarray(self.sources, dtype=object)
+        if len(set(self.sources)) > 1:
+            groups = [v.patient_id for v in self.views]
+            self.results["per_source"] = {
+                str(src): self._evaluate(
+                    labels[sources == src],
+                    {q: s[sources == src] for q, s in image_scores.items()},
+                    probs[sources == src].argmax(axis=1),
+                    [g for g, keep in zip(groups, sources == src) if keep],
+                    f"image_{src}",
+                )
+                for src in sorted(set(self.sources))
+            }
+            self.results["source_shortcut"] = {
+                q: source_separation(labels, s, sources, self.results["per_image"][q].get("auc"))
+                for q, s in image_scores.items()
+            }
         self.write(exams)
         self._log()
         return self.results

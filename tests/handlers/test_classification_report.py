@@ -137,3 +137,45 @@ def test_views_are_grouped_into_women_before_the_exam_metrics(tmp_path: Path) ->
     assert results["per_exam"]["n"] == 10
     exams = list(csv.DictReader((tmp_path / "metrics_per_exam.csv").open()))
     assert exams[0]["exam_id"] == "W001" and exams[0]["breasts"] == "L+R"
+
+
+def test_per_source_metrics_and_a_score_that_learnt_the_archive(tmp_path: Path) -> None:
+    """Two archives: the first report's score follows the class, the second's follows the archive."""
+    rng = np.random.default_rng(7)
+    items = []
+    for p in range(40):
+        source = "archive_a" if p % 2 else "archive_b"
+        label = 2 if p % 4 < 2 else 0
+        items.append(
+            {
+                "label": torch.tensor(label),
+                "image": MetaTensor(
+                    torch.zeros(1, 4, 4), meta={"filename_or_obj": f"/data/{source}/p{p}.png"}
+                ),
+                "patient_id": f"p{p}",
+                "source": [f"/data/{source}"],  # collated, and made a path by load_decathlon_datalist
+                "class_score": 0.5 * (label == 2) + rng.uniform(0, 0.4),
+                "archive_score": 0.5 * (source == "archive_a") + rng.uniform(0, 0.4),
+            }
+        )
+
+    def with_score(key: str) -> list[dict]:
+        return [{**i, "pred": torch.tensor([1 - i[key], 0.0, i[key]], dtype=torch.float32)} for i in items]
+
+    honest = run(ClassificationReport(tmp_path / "honest", n_boot=50), with_score("class_score"))
+    assert set(honest["per_source"]) == {"archive_a", "archive_b"}
+    assert honest["per_source"]["archive_a"]["n"] == 20
+    assert honest["per_source"]["archive_a"]["malignant"]["auc"]["value"] == pytest.approx(1.0)
+    shortcut = honest["source_shortcut"]["malignant"]
+    assert shortcut["learnt_source"] is False and shortcut["max_within_class_source_auc"] < 0.9
+    assert {tuple(p["sources"]) for p in shortcut["pairs"]} == {("archive_a", "archive_b")}
+
+    archive = run(ClassificationReport(tmp_path / "archive", n_boot=50), with_score("archive_score"))
+    shortcut = archive["source_shortcut"]["malignant"]
+    assert shortcut["learnt_source"] is True and shortcut["max_within_class_source_auc"] == pytest.approx(1.0)
+    assert json.loads((tmp_path / "archive" / "metrics.json").read_text())["source_shortcut"]
+
+
+def test_one_source_gives_no_source_sections(tmp_path: Path) -> None:
+    results = run(ClassificationReport(tmp_path, n_boot=50), cohort(10))
+    assert "per_source" not in results and "source_shortcut" not in results
