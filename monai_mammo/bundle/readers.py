@@ -21,11 +21,11 @@ from monai.config import PathLike
 from monai.data.image_reader import ImageReader
 from monai.utils import ensure_tuple
 
-from monai_mammo.data.dicom_reader import MammoDicomReader
 from monai_mammo.data.errors import UnsupportedImageError
 from monai_mammo.data.file_types import rename_fix, sniff_file
 from monai_mammo.data.image_reader import MammoImageReader
 from monai_mammo.data.nifti_reader import MammoNiftiReader
+from monai_mammo.data.readers.dicom import MammoDicomReader
 
 __all__ = ["MammoAutoReader", "silence_unused_reader_notices"]
 

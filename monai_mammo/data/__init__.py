@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from monai_mammo.data.dicom_reader import MammoDicomReader
 from monai_mammo.data.errors import (
     BlankImageError,
     ConflictingTagsError,
@@ -21,6 +20,7 @@ from monai_mammo.data.loader_settings import available_cores, loader_settings
 from monai_mammo.data.mammo_meta import laterality_from_image, laterality_from_text, view_from_text
 from monai_mammo.data.nifti_reader import MammoNiftiReader
 from monai_mammo.data.preprocessed_cache import PreprocessedCache, PreprocessedCacheDataset, item_key
+from monai_mammo.data.readers.dicom import MammoDicomReader
 
 __all__ = [
     "BlankImageError",

@@ -40,9 +40,9 @@ from monai_mammo.data import (
     TruncatedFileError,
     UnsupportedImageError,
 )
-from monai_mammo.data.dicom_reader import _first_fragment, codec_status, codestream_size
 from monai_mammo.data.mammo_meta import laterality_from_image, laterality_from_text, view_from_text
 from monai_mammo.data.reader_base import FILE_SIZE_MARGIN
+from monai_mammo.data.readers.codestream import codec_status, codestream_size, first_fragment
 from monai_mammo.utils.enums import MammoMetaKey
 
 HAVE_PYJPEGLS = pydicom.pixels.get_encoder(JPEGLSLossless).is_available
@@ -543,7 +543,7 @@ def _with_frame_of(base: np.ndarray, frame_ds: DicomDataset) -> DicomDataset:
 @pytest.mark.parametrize("syntax", [JPEG2000Lossless, JPEGLosslessSV1])
 def test_codestream_of_another_size_is_refused_before_decoding(base, tmp_path, syntax):
     big = compress(mg_dataset(base.copy()), syntax)  # a 512 x 416 codestream
-    assert codestream_size(_first_fragment(big.PixelData)) == BASE_SHAPE
+    assert codestream_size(first_fragment(big.PixelData)) == BASE_SHAPE
     path = save(_with_frame_of(base, big), tmp_path / "other.dcm")
     with pytest.raises(
         MammoReadError, match=r"other\.dcm: declares 64 x 48 pixels but its .* holds 512 x 416"
@@ -578,7 +578,7 @@ def test_rle_data_holding_a_jpeg2000_marker_is_not_taken_for_a_codestream(tmp_pa
         tmp_path / "p.dcm",
         transfer_syntax=RLELossless,
     )
-    assert b"\xff\x4f\xff\x51" in _first_fragment(pydicom.dcmread(path).PixelData)  # by chance
+    assert b"\xff\x4f\xff\x51" in first_fragment(pydicom.dcmread(path).PixelData)  # by chance
     assert read(path)[0].shape == (1, 256, 208)
 
 
@@ -626,3 +626,24 @@ def test_verify_suffix():
     reader = MammoDicomReader()
     assert reader.verify_suffix("a.dcm") and reader.verify_suffix(["IM0001", "1.2.840.1234"])
     assert not reader.verify_suffix("a.png")
+
+
+@pytest.mark.parametrize(
+    "old,module,new",
+    [
+        ("MammoDicomReader", "monai_mammo.data.readers.dicom", "MammoDicomReader"),
+        ("window_to_unit", "monai_mammo.data.readers.voi", "window_to_unit"),
+        ("codec_status", "monai_mammo.data.readers.codestream", "codec_status"),
+        ("_first_fragment", "monai_mammo.data.readers.codestream", "first_fragment"),
+    ],
+)
+def test_old_module_names_warn_and_point_to_the_readers_package(old, module, new):
+    import importlib
+
+    import monai_mammo.data.dicom_reader as old_module
+
+    with pytest.warns(DeprecationWarning, match=f"use {module}.{new}"):
+        found = getattr(old_module, old)
+    assert found is getattr(importlib.import_module(module), new)
+    with pytest.raises(AttributeError):
+        old_module.no_such_name  # noqa: B018
