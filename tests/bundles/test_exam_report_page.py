@@ -77,6 +77,21 @@ def _dom(chromium: str, page: Path) -> _Page:
     return parsed
 
 
+def _screenshot(chromium: str, page: Path, shot: Path) -> np.ndarray:
+    """Chromium's ``--screenshot`` of ``page`` in a 1000 x 1100 window, as RGB."""
+    command = [chromium, "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars"]
+    command += ["--window-size=1000,1100", f"--screenshot={shot}", page.as_uri()]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and shot.is_file(), result.stderr[-2000:]
+    return np.asarray(Image.open(shot).convert("RGB"))
+
+
+def _yellow(pixels: np.ndarray) -> int:
+    """The number of lesion-outline pixels (yellow) of a screenshot."""
+    r, g, b = (pixels[..., i].astype(int) for i in range(3))
+    return int(((r > 200) & (g > 200) & (b < 60)).sum())
+
+
 @pytest.fixture(scope="module")
 def exams(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``exam_report.json`` over the sample plus a two-view exam (copies of the right views, new UIDs)."""
@@ -120,30 +135,22 @@ def test_the_four_view_page_shows_the_hanging_and_the_scores(
         assert float(dom.scores[name]) == pytest.approx(report["exam"][name], abs=5e-4)
     text = " ".join(dom.text)
     assert "not in this exam" not in text and "Not for clinical use" in text and "Limits:" in text
-    shot = tmp_path / "report.png"
-    result = subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",
-            "--hide-scrollbars",
-            "--window-size=1000,1100",
-            f"--screenshot={shot}",
-            (folder / "report.html").as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0 and shot.is_file(), result.stderr[-2000:]
-    pixels = np.asarray(Image.open(shot).convert("RGB"))
+    pixels = _screenshot(chromium, folder / "report.html", tmp_path / "report.png")
     assert pixels.shape[:2] == (1100, 1000)
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100  # grey mammograms, yellow outlines, text
     assert (pixels < 250).any(axis=-1).mean() > 0.3  # the black hanging panel and the images
+    # the lesion outlines switch off with their checkbox (CSS only): the same page, the box unticked
+    lesions = sum(len(i["lesions"]) for i in report["images"])
+    unticked = tmp_path / "unticked.html"
+    page = (folder / "report.html").read_text()
+    box = '<input type="checkbox" id="show-lesions" checked>'
+    assert page.count(box) == 1
+    unticked.write_text(page.replace(box, box.replace(" checked", "")))
+    hidden = _screenshot(chromium, unticked, tmp_path / "unticked.png")
+    assert (_yellow(pixels) > 20) == (lesions > 0) and _yellow(hidden) == 0
     keep = os.environ.get("MONAI_MAMMO_SCREENSHOT")  # where the docs' screenshot comes from
     if keep:
-        shutil.copy(shot, keep)
+        shutil.copy(tmp_path / "report.png", keep)
 
 
 def test_a_two_view_exam_leaves_the_missing_slots_labelled(exams: Path, chromium: str) -> None:
