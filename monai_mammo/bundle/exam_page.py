@@ -10,7 +10,8 @@ each breast mirrored where needed so that the chest walls face each other in the
 side is measured from the pixels by :func:`~monai_mammo.transforms.breast_region.image_chest_wall_score`,
 the one pixel laterality of this package). Each view is three stacked layers: the image, the Grad-CAM heat
 map (red, opacity by heat) and the lesion outlines (yellow); a view the exam lacks leaves its slot labelled
-"not in this exam". Below: the exam and breast scores, the lesion table and the model card's limits in one
+"not in this exam", and any further view (a second CC of a side, an ML, an unknown view) is shown below the
+hanging. Below: the exam and breast scores, the lesion table and the model card's limits in one
 line. Every text from the reports is escaped (:func:`html.escape`).
 """
 
@@ -166,13 +167,21 @@ figure.view figcaption{text-align:center;padding:.3em 0}
 figure.missing{display:flex;align-items:center;justify-content:center;min-height:200px;color:#888}
 table{border-collapse:collapse;margin:.4em 0}td,th{border:1px solid #bbb;padding:.15em .5em;text-align:right}
 th{background:#eee}td.text{text-align:left}
-#show-heat:not(:checked)~.hanging .heat{display:none}
-#show-lesions:not(:checked)~.hanging .lesions{display:none}
+.others{display:flex;flex-wrap:wrap;gap:6px;background:#000;padding:6px;max-width:1000px;margin-top:6px}
+.others figure.view{flex:1 1 45%}
+#show-heat:not(:checked)~div .heat{display:none}
+#show-lesions:not(:checked)~div .lesions{display:none}
 .limits{font-size:.85em;color:#444;margin-top:1em}
 """
 
 
-def _figure(laterality: str, view: str, image: Mapping[str, Any] | None, layers: ViewLayers | None) -> str:
+def _figure(
+    laterality: str,
+    view: str,
+    image: Mapping[str, Any] | None,
+    layers: ViewLayers | None,
+    kind: str = "present",
+) -> str:
     label = f"{laterality} {view}"
     slot = f'data-laterality="{_e(laterality)}" data-view="{_e(view)}"'
     if image is None or layers is None:
@@ -188,7 +197,7 @@ def _figure(laterality: str, view: str, image: Mapping[str, Any] | None, layers:
     text = ", ".join(f"P({_e(k)}) {_number(v)}" for k, v in probs.items())
     note = " (mirrored)" if mirrored else ""
     return (
-        f'<figure class="view present" {slot}><div class="stack{mirrored}">{"".join(stack)}</div>'
+        f'<figure class="view {kind}" {slot}><div class="stack{mirrored}">{"".join(stack)}</div>'
         f"<figcaption>{_e(label)}{note}: {text}</figcaption></figure>"
     )
 
@@ -200,7 +209,8 @@ def exam_page_html(
 
     Args:
         report: the exam's ``report.json`` content (:class:`~monai_mammo.bundle.ExamReport`).
-        layers: per image name, its :func:`view_layers`; an image without layers is not hung.
+        layers: per image name, its :func:`view_layers`; an image without layers is not shown. The first
+            image of each slot of :data:`HANGING` is hung there; the others follow below the hanging.
         limits: the model card's limits in one line (``None``: not shown).
 
     Returns:
@@ -217,6 +227,12 @@ def exam_page_html(
         for laterality, view in row:
             image = by_slot.get((laterality, view))
             hanging.append(_figure(laterality, view, image, layers.get(image["name"]) if image else None))
+    hung = {id(by_slot[slot]) for row in HANGING for slot in row if slot in by_slot}
+    others = [
+        _figure(str(i.get("laterality")), str(i.get("view")), i, layers[i["name"]], kind="other")
+        for i in report.get("images", [])
+        if i.get("name") in layers and id(i) not in hung
+    ]
     exam = report.get("exam") or {}
     exam_rows = "".join(
         f'<tr><td class="text">{_e(k)}</td><td class="score" data-score="{_e(k)}">{_number(v)}</td></tr>'
@@ -264,6 +280,7 @@ def exam_page_html(
         f" ({_e(heatmap.get('method'))} of {_e(heatmap.get('class'))})</label> ",
         '<input type="checkbox" id="show-lesions" checked><label for="show-lesions">lesion outlines</label>',
         '<div class="hanging">' + "".join(hanging) + "</div>",
+        '<div class="others">' + "".join(others) + "</div>" if others else "",
         "<h2>Exam scores</h2>",
         f'<table class="exam-scores"><tr><th>score</th><th>value</th></tr>{exam_rows}</table>',
         f"<p>Breast: {_e(aggregation.get('breast'))}. Exam: {_e(aggregation.get('exam'))}.</p>",

@@ -109,3 +109,21 @@ def test_the_index_is_sorted_by_suspicion_with_unknown_scores_last() -> None:
     order = [page.index(f'href="{name}/report.html"') for name in ("high", "mid", "low")]
     assert order == sorted(order) and page.index('href="low/') < page.index('href="none/')
     assert suspicion({"malignant": True}) is None and suspicion({"abnormal": 0.3}, "abnormal") == 0.3
+
+
+def test_views_beyond_the_four_slots_are_shown_below_the_hanging() -> None:
+    images = [
+        {"name": "rcc", "laterality": "R", "view": "CC", "probabilities": {"malignant": 0.2}},
+        {"name": "rcc2", "laterality": "R", "view": "CC", "probabilities": {"malignant": 0.3}},
+        {"name": "lml", "laterality": "L", "view": "ML", "probabilities": {"malignant": 0.4}},
+    ]
+    layers = {
+        i["name"]: view_layers(
+            _breast("right" if i["laterality"] == "R" else "left"), None, None, i["laterality"]
+        )
+        for i in images
+    }
+    page = exam_page_html({"exam_id": "e", "images": images}, layers)
+    assert page.count('class="view present"') == 1 and page.count("not in this exam") == 3
+    assert page.count('class="view other"') == 2 and 'data-laterality="L" data-view="ML"' in page
+    assert page.index('class="hanging"') < page.index('class="others"') < page.index('data-view="ML"')
