@@ -19,8 +19,11 @@ Grad-CAM heat in red, lesion outlines in yellow, in the original geometry). ``in
 list the exams (with ``grouped_by``) and the inputs that failed in either run. With ``html_report`` (default)
 each exam folder also holds ``report.html`` (the four views hung as on a reading screen with toggleable heat
 map and lesion outlines, the scores, the lesion table, the limits) and ``index.html`` lists the exams, most
-suspicious first (:mod:`monai_mammo.bundle.exam_page`). Every file is written
-atomically; the folders are self-contained (copies, not links).
+suspicious first (:mod:`monai_mammo.bundle.exam_page`). With ``exam_sr`` (default) an exam whose views are
+all DICOM files also gets ``exam_sr.dcm``, a TID 1500 DICOM SR (:mod:`monai_mammo.io.dicom_sr`) that
+references all its images and holds their lesions (boxes, areas, probabilities; the segmentation run's SEG of
+the image when it wrote one) and the classifier's image, breast and exam scores; other exams get none, said
+once in the log. Every file is written atomically; the folders are self-contained (copies, not links).
 """
 
 from __future__ import annotations
@@ -42,6 +45,13 @@ from monai_mammo.bundle.exam_page import ViewLayers, exam_page_html, index_page_
 from monai_mammo.bundle.outputs import encode_png, overlay_image
 from monai_mammo.bundle.readers import MammoAutoReader
 from monai_mammo.io import atomic_write_bytes
+from monai_mammo.io.dicom_derived import (
+    DerivedAlgorithm,
+    read_source_header,
+    require_highdicom,
+    write_dataset,
+)
+from monai_mammo.io.dicom_sr import ClassifierScores, ImageFindings, exam_measurement_report
 from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = ["ExamReport", "exam_folder_name"]
@@ -105,6 +115,11 @@ def _copy(source: Path, target: Path) -> str | None:
     return target.name
 
 
+def _algorithm(metadata: str | os.PathLike[str] | None, name: str) -> DerivedAlgorithm:
+    """The algorithm of a bundle from its ``metadata.json``, or ``name`` (version unknown) without one."""
+    return DerivedAlgorithm.from_metadata(metadata) if metadata is not None else DerivedAlgorithm(name)
+
+
 def _failures(folder: Path) -> list[dict[str, Any]]:
     path = folder / "failures.json"
     if not path.is_file():
@@ -128,6 +143,12 @@ class ExamReport:
         page_max_size: the longest side of each view on the HTML page.
         limits: the model card's limits in one line, shown on the HTML pages (``None``: not shown).
         suspicion_key: the exam score that orders ``index.html``, highest first.
+        exam_sr: also write ``<exam>/exam_sr.dcm`` for an exam of DICOM views (needs highdicom, the ``pacs``
+            extra; without it none, said once in the log).
+        classification_metadata: the classification bundle's ``metadata.json``, naming the classifier in the
+            SR (``None``: "mammo_classification", version unknown).
+        segmentation_metadata: the segmentation bundle's ``metadata.json``, naming the lesion findings'
+            algorithm and the SR's observer device (``None``: "mammo_lesion_segmentation", version unknown).
 
     Example:
         .. code-block:: python
@@ -146,6 +167,9 @@ class ExamReport:
         page_max_size: int = 800,
         limits: str | None = None,
         suspicion_key: str = "malignant",
+        exam_sr: bool = True,
+        classification_metadata: str | os.PathLike[str] | None = None,
+        segmentation_metadata: str | os.PathLike[str] | None = None,
     ) -> None:
         self.classification_dir = Path(classification_dir)
         self.segmentation_dir = Path(segmentation_dir) if segmentation_dir is not None else None
@@ -156,6 +180,78 @@ class ExamReport:
         self.page_max_size = int(page_max_size)
         self.limits = limits
         self.suspicion_key = suspicion_key
+        self.exam_sr = bool(exam_sr)
+        self.classification_metadata = classification_metadata
+        self.segmentation_metadata = segmentation_metadata
+        self._sr_notices: set[str] = set()
+
+    def _notice(self, key: str, message: str, level: int = logging.INFO) -> None:
+        """Log ``message`` once per run for ``key``."""
+        if key not in self._sr_notices:
+            self._sr_notices.add(key)
+            logger.log(level, message)
+
+    def _write_exam_sr(self, folder: Path, report: Mapping[str, Any]) -> str | None:
+        """``<exam>/exam_sr.dcm`` of an exam whose views are all DICOM (``None``: not written, logged)."""
+        headers = [read_source_header(str(image["source"])) for image in report["images"]]
+        if not headers or any(h is None for h in headers):
+            self._notice(
+                "non-dicom",
+                f"exam SR (exam_sr.dcm) made for exams of DICOM views only: exam {report['exam_id']} (and "
+                "any "
+                "other exam with a PNG, JPEG, TIFF or NIfTI view in this run) gets none.",
+            )
+            return None
+        try:
+            require_highdicom()
+        except ImportError as e:
+            self._notice("highdicom", f"no exam SR in this run: {e}", logging.WARNING)
+            return None
+        logging.getLogger("highdicom").setLevel(logging.WARNING)
+        aggregation = report.get("aggregation") or {}
+        classifier = _algorithm(self.classification_metadata, "mammo_classification")
+        classifier = DerivedAlgorithm(
+            classifier.name,
+            classifier.version,
+            parameters={k: f"{k}: {v}"[:64] for k, v in aggregation.items() if k in ("breast", "exam")},
+        )
+        names = report["class_names"]
+        images = []
+        for header, image in zip(headers, report["images"]):
+            seg = None
+            if self.segmentation_dir is not None:
+                seg = read_source_header(self.segmentation_dir / image["name"] / "seg.dcm")
+                if seg is not None and seg.StudyInstanceUID != header.StudyInstanceUID:  # type: ignore[union-attr]
+                    seg = None
+            scores: dict[str, Any] = dict(image["probabilities"])
+            scores["predicted_class"] = image.get("predicted_class")
+            images.append(
+                ImageFindings(
+                    source=header,  # type: ignore[arg-type]
+                    lesions=image["lesions"] or [],
+                    segmentation=seg,
+                    name=str(image["name"]),
+                    scores=scores,
+                )
+            )
+        breasts = {
+            str(b["laterality"]): {
+                **{k: b.get(f"p_{k}") for k in names},
+                "abnormal": b.get("abnormal"),
+                "predicted_class": b.get("predicted_class"),
+            }
+            for b in report["breasts"]
+        }
+        try:
+            sr = exam_measurement_report(
+                images,
+                algorithm=_algorithm(self.segmentation_metadata, "mammo_lesion_segmentation"),
+                scores=ClassifierScores(breasts=breasts, exam=report["exam"], algorithm=classifier),
+            )
+        except ValueError as e:  # e.g. an exam grouped from several DICOM studies
+            logger.error("no exam SR for exam %s: %s", report["exam_id"], e)
+            return None
+        return write_dataset(folder / "exam_sr.dcm", sr).name
 
     def _read_image(self, source: str) -> np.ndarray | None:
         """The original image ``(H, W)`` again, or ``None`` (said in the log) when it cannot be read."""
@@ -289,6 +385,7 @@ class ExamReport:
             FileNotFoundError: when the classification run's ``report.json`` is missing.
         """
         cls_report = _read_json(self.classification_dir / "report.json", "classification report")
+        self._sr_notices = set()
         class_names = list(cls_report["class_names"])
         images_by_exam: dict[str, list[dict[str, Any]]] = {}
         for row in cls_report["images"]:
@@ -325,6 +422,10 @@ class ExamReport:
                 "heatmap": cls_report.get("heatmap"),
                 "lesion_source": None if self.segmentation_dir is None else str(self.segmentation_dir),
             }
+            if self.exam_sr:
+                sr_name = self._write_exam_sr(folder, report)
+                if sr_name is not None:
+                    report["files"] = {"exam_sr_dcm": sr_name}
             atomic_write_bytes(folder / "report.json", (strict_json_text(report) + "\n").encode("utf-8"))
             atomic_write_bytes(folder / "report.md", self._markdown(report).encode("utf-8"))
             if self.html_report:

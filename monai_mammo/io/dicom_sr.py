@@ -10,9 +10,17 @@ its image library and holds, for each image (:class:`ImageFindings`):
 - one planar ROI group per segment of the image's DICOM SEG (:mod:`.dicom_seg`) that references that segment
   and gives the area of the whole mask and its peak probability.
 
+With the classifier's scores (:class:`ClassifierScores`, :func:`classifier_score_groups`) it also holds one
+measurement group (TID 1501, no region) per image (its class probabilities, the group referencing the image),
+per breast and for the exam (the malignant and abnormal scores), each a probability without units. The
+concept names (:func:`classifier_score_code`): "malignant" is DCM 111047 "Probability of cancer"; no
+standard code fits the other scores, which get local codes of the coding scheme ``99MONAI_MAMMO``
+(``P_BENIGN`` "Probability of benign finding", ``P_NORMAL`` "Probability of normal", ``P_ABNORMAL``
+"Probability of abnormal finding", ``P_<NAME>`` for any other class). The predicted class is a qualitative
+evaluation (``99MONAI_MAMMO`` ``PREDICTED_CLASS``) valued SNOMED CT Malignant, Benign or Normal.
+
 The document is a Comprehensive 3D SR (the usual IOD of TID 1500; only 2D image coordinates are used), in the
 exam's study, with the images and SEGs as its evidence, and is written atomically (:func:`write_dicom_sr`).
-The classifier's image, breast and exam scores are not part of it yet.
 """
 
 from __future__ import annotations
@@ -40,7 +48,15 @@ from monai_mammo.io.dicom_derived import (
     write_dataset,
 )
 
-__all__ = ["SR_SERIES_NUMBER", "ImageFindings", "exam_measurement_report", "write_dicom_sr"]
+__all__ = [
+    "SR_SERIES_NUMBER",
+    "ClassifierScores",
+    "ImageFindings",
+    "classifier_score_code",
+    "classifier_score_groups",
+    "exam_measurement_report",
+    "write_dicom_sr",
+]
 
 SR_SERIES_NUMBER = 9311
 """Series Number of the SR series."""
@@ -52,6 +68,21 @@ _SQUARE_MM = Code("mm2", "UCUM", "square millimeter")
 _NO_UNITS = Code("1", "UCUM", "no units")
 _DEVICE = Code("121007", "DCM", "Device")
 _MAMMOGRAPHY = Code("71651007", "SCT", "Mammography")
+_LOCAL = "99MONAI_MAMMO"
+_SCORE_CODES = {
+    "malignant": Code("111047", "DCM", "Probability of cancer"),
+    "benign": Code("P_BENIGN", _LOCAL, "Probability of benign finding"),
+    "normal": Code("P_NORMAL", _LOCAL, "Probability of normal"),
+    "abnormal": Code("P_ABNORMAL", _LOCAL, "Probability of abnormal finding"),
+}
+_PREDICTED_CLASS = Code("PREDICTED_CLASS", _LOCAL, "Predicted class")
+_CLASS_VALUES = {
+    "malignant": Code("21594007", "SCT", "Malignant"),
+    "benign": Code("30807003", "SCT", "Benign"),
+    "normal": Code("17621005", "SCT", "Normal"),
+}
+_BOTH_SIDES = Code("51440002", "SCT", "Right and left")
+_SIDES = {"R": Code("24028007", "SCT", "Right"), "L": Code("7771000", "SCT", "Left")}
 
 
 @dataclass
@@ -78,6 +109,116 @@ class ImageFindings:
     segment_area_mm2: float = math.nan
     segment_max_prob: float = math.nan
     name: str = ""
+    scores: Mapping[str, Any] = field(default_factory=dict)
+    """The classifier's scores of the image (class name -> probability; ``predicted_class`` -> a class
+    name): a measurement group of its own (:func:`classifier_score_groups`); empty: none."""
+
+
+@dataclass
+class ClassifierScores:
+    """The classifier's breast and exam scores of an exam (its image scores are :attr:`ImageFindings.scores`).
+
+    Args:
+        breasts: laterality (``"L"``, ``"R"``) -> score name (``malignant``, ``abnormal``, ...) -> value;
+            ``predicted_class`` -> a class name.
+        exam: score name -> value, ``predicted_class`` -> a class name.
+        algorithm: the classifier (named in the score groups; the report's algorithm when ``None``).
+        keys: the scores written per breast and for the exam (the others are left out).
+    """
+
+    breasts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    exam: Mapping[str, Any] = field(default_factory=dict)
+    algorithm: DerivedAlgorithm | None = None
+    keys: Sequence[str] = ("malignant", "abnormal")
+
+
+def classifier_score_code(name: str) -> Code:
+    """The concept name of a classifier score: DCM "Probability of cancer" for ``malignant``, otherwise a
+    ``99MONAI_MAMMO`` local code (no standard code fits a probability of benign, normal or abnormal)."""
+    key = str(name).lower()
+    if key in _SCORE_CODES:
+        return _SCORE_CODES[key]
+    value = "P_" + "".join(c if c.isalnum() else "_" for c in key.upper())
+    return Code(value[:16], _LOCAL, f"Probability of {name}"[:64])
+
+
+def _score_group(
+    hd: Any,
+    identifier: str,
+    scores: Mapping[str, Any],
+    keys: Sequence[str] | None,
+    algorithm: DerivedAlgorithm,
+    laterality: Code | None,
+    source: Dataset | None = None,
+) -> Any | None:
+    algorithm_id = hd.sr.AlgorithmIdentification(
+        name=algorithm.name, version=algorithm.version, parameters=list(algorithm.parameters.values()) or None
+    )
+    measurements = []
+    for key in keys if keys is not None else [k for k in scores if k != "predicted_class"]:
+        value = _finite(scores.get(key))
+        if value is not None:
+            measurements.append(
+                hd.sr.Measurement(
+                    name=classifier_score_code(key),
+                    value=min(max(value, 0.0), 1.0),
+                    unit=_NO_UNITS,
+                    algorithm_id=algorithm_id,
+                )
+            )
+    predicted = _CLASS_VALUES.get(str(scores.get("predicted_class", "")).lower())
+    evaluations = [hd.sr.QualitativeEvaluation(_PREDICTED_CLASS, predicted)] if predicted else []
+    if not measurements and not evaluations:
+        return None
+    return hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=identifier[:64]),
+        algorithm_id=algorithm_id,
+        finding_sites=[hd.sr.FindingSite(anatomic_location=BREAST, laterality=laterality)],
+        measurements=measurements or None,
+        qualitative_evaluations=evaluations or None,
+        source_images=None
+        if source is None
+        else [hd.sr.SourceImageForMeasurementGroup.from_source_image(source)],
+    )
+
+
+def classifier_score_groups(
+    images: Sequence[ImageFindings], scores: ClassifierScores | None, algorithm: DerivedAlgorithm
+) -> list[Any]:
+    """The TID 1501 measurement groups of the classifier's scores: per image with scores (referencing it),
+    per breast and for the exam (both breasts as its site).
+
+    Args:
+        images: the exam's images; their :attr:`ImageFindings.scores`.
+        scores: the breast and exam scores (``None``: image scores only).
+        algorithm: the classifier when ``scores`` names none.
+
+    Returns:
+        The groups (``highdicom.sr.MeasurementsAndQualitativeEvaluations``).
+    """
+    hd = require_highdicom()
+    if scores is not None and scores.algorithm is not None:
+        algorithm = scores.algorithm
+    groups = []
+    for image in images:
+        label = image.name or view_text(image.source) or str(image.source.SOPInstanceUID)
+        groups.append(
+            _score_group(
+                hd,
+                f"{label} classifier",
+                image.scores,
+                None,
+                algorithm,
+                laterality_code(image.source),
+                image.source,
+            )
+        )
+    if scores is not None:
+        for side, values in scores.breasts.items():
+            name = f"breast {side} classifier"
+            groups.append(_score_group(hd, name, values, scores.keys, algorithm, _SIDES.get(str(side))))
+        groups.append(_score_group(hd, "exam classifier", scores.exam, scores.keys, algorithm, _BOTH_SIDES))
+    return [group for group in groups if group is not None]
 
 
 def _finite(value: Any) -> float | None:
@@ -191,6 +332,7 @@ def exam_measurement_report(
     series_number: int = SR_SERIES_NUMBER,
     sop_instance_uid: str | None = None,
     instance_number: int = 1,
+    scores: ClassifierScores | None = None,
 ) -> Dataset:
     """A TID 1500 Measurement Report (Comprehensive 3D SR) of the findings of one exam's images.
 
@@ -201,6 +343,8 @@ def exam_measurement_report(
         series_number: the SR's Series Number.
         sop_instance_uid: new when ``None``.
         instance_number: the SR's Instance Number.
+        scores: the classifier's breast and exam scores (:func:`classifier_score_groups`; the image scores
+            are the images' :attr:`ImageFindings.scores`).
 
     Returns:
         The ``highdicom.sr.Comprehensive3DSR`` (a pydicom Dataset).
@@ -226,6 +370,7 @@ def exam_measurement_report(
         ),
     )
     groups = [group for image in images for group in _image_groups(hd, image, algorithm)]
+    groups += classifier_score_groups(images, scores, algorithm)
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(observer_device_context=observer),
         procedure_reported=_MAMMOGRAPHY,
