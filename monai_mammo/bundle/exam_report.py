@@ -198,8 +198,7 @@ class ExamReport:
             self._notice(
                 "non-dicom",
                 f"exam SR (exam_sr.dcm) made for exams of DICOM views only: exam {report['exam_id']} (and "
-                "any "
-                "other exam with a PNG, JPEG, TIFF or NIfTI view in this run) gets none.",
+                "any other exam with a PNG, JPEG, TIFF or NIfTI view in this run) gets none.",
             )
             return None
         try:
