@@ -213,5 +213,8 @@ def write_dataset(path: str | os.PathLike[str], dataset: Dataset) -> Path:
         The path written.
     """
     buffer = io.BytesIO()
-    pydicom.dcmwrite(buffer, dataset, enforce_file_format=True)
+    if int(pydicom.__version__.split(".")[0]) >= 3:
+        pydicom.dcmwrite(buffer, dataset, enforce_file_format=True)
+    else:  # pydicom 2, which MONAI Label's environment has: the same meaning under its old name
+        pydicom.dcmwrite(buffer, dataset, write_like_original=False)
     return atomic_write_bytes(path, buffer.getvalue())

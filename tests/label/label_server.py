@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,6 +28,43 @@ SEGMENTATION = "mammo_lesion_segmentation"
 CLASSIFICATION = "mammo_classification"
 SAMPLE = REPO / "bundles" / SEGMENTATION / "sample"
 PHANTOMS = ["phantom-11-0000_L_CC", "phantom-11-0000_R_MLO"]  # the segmentation bundle's sample images
+LABEL_VENV = REPO / ".venv-label"  # the environment docs/label.md builds and .ci/run builds in CI
+
+
+def _has_monailabel(python: Path) -> bool:
+    if python == Path(sys.executable):
+        return importlib.util.find_spec("monailabel") is not None
+    check = "import importlib.util, sys; sys.exit(importlib.util.find_spec('monailabel') is None)"
+    return python.is_file() and subprocess.run([str(python), "-c", check], timeout=60).returncode == 0
+
+
+def label_python() -> Path | None:
+    """The Python interpreter of a MONAI Label environment, or ``None``: ``$MONAI_MAMMO_LABEL_PYTHON`` when
+    set, else this interpreter when it has MONAI Label (``tox -e label``), else the repository's
+    ``.venv-label/bin/python``. The tests run the server (and the bundle run they compare it with) with it;
+    the test code itself runs in any environment with monai_mammo. The path is not resolved: a venv's
+    ``python`` is a link."""
+    configured = os.environ.get("MONAI_MAMMO_LABEL_PYTHON")
+    if configured:
+        return Path(configured) if _has_monailabel(Path(configured)) else None
+    for python in (Path(sys.executable), LABEL_VENV / "bin" / "python"):
+        if _has_monailabel(python):
+            return python
+    return None
+
+
+def require_label_python() -> Path:
+    """:func:`label_python`; without one the calling test module is skipped, except in CI (``CI=true``), where
+    ``.ci/run`` builds ``.venv-label`` and its absence is a failure."""
+    python = label_python()
+    if python is not None:
+        return python
+    configured = os.environ.get("MONAI_MAMMO_LABEL_PYTHON")
+    where = f"MONAI_MAMMO_LABEL_PYTHON={configured}" if configured else f"this Python or {LABEL_VENV}"
+    reason = f"MONAI Label is not installed ({where}): build .venv-label (docs/label.md) or use tox -e label"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; in CI .ci/run builds .venv-label", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def png(content: bytes) -> np.ndarray:
@@ -96,14 +135,16 @@ def running_server(
     log: Path,
     conf: dict[str, str] | None = None,
     env: dict[str, str] | None = None,
+    python: Path | None = None,
 ) -> Iterator[Server]:
     """``monailabel start_server`` for ``app`` on ``studies`` (a folder or a DICOMweb URL), with ``env``
-    added to the environment; stopped (its whole process group) on exit.
+    added to the environment, from the environment of ``python`` (default: this interpreter); stopped (its
+    whole process group) on exit.
 
-    The ``monailabel`` launcher starts the first ``python`` on PATH, so this interpreter's folder goes first.
+    The ``monailabel`` launcher starts the first ``python`` on PATH, so that interpreter's folder goes first.
     """
     port = free_port()
-    bin_dir = str(Path(sys.executable).parent)
+    bin_dir = str((python or Path(sys.executable)).parent)
     environment = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     environment.update({"CUDA_VISIBLE_DEVICES": "", "MONAI_LABEL_SESSION_PATH": str(log.parent / "sessions")})
     environment.setdefault("OMP_NUM_THREADS", "2")

@@ -2,7 +2,8 @@
 real MONAI Label server on 127.0.0.1. Every good request must give the same mask as a request made alone,
 every bad one a 4xx with a reason, and the server must still answer afterwards.
 
-Slow (about a minute on 2 CPU cores): ``tox -e label`` runs it. With ``MONAI_MAMMO_RELIABILITY_RESULTS`` set,
+Slow (about a minute on 2 CPU cores): ``tox -e label`` runs it; the server runs from the MONAI Label
+environment (``label_server.label_python``). With ``MONAI_MAMMO_RELIABILITY_RESULTS`` set,
 the latency percentiles are written to ``<that path>.serving.json``.
 """
 
@@ -18,15 +19,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from label_server import (
+    PHANTOMS,
+    SAMPLE,
+    SEGMENTATION,
+    Server,
+    png,
+    require_label_python,
+    running_server,
+)
 
-pytest.importorskip("monailabel", reason="MONAI Label is not installed: run these tests with `tox -e label`")
-
-from label_server import PHANTOMS, SAMPLE, SEGMENTATION, Server, png, running_server  # noqa: E402
-
-from monai_mammo.label import write_label_app  # noqa: E402
+from monai_mammo.label import write_label_app
 
 N_GOOD, N_BAD, CONCURRENCY = 50, 10, 4
 RESULT_FILE = os.environ.get("MONAI_MAMMO_RELIABILITY_RESULTS")
+LABEL_PYTHON = require_label_python()
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +44,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     studies.mkdir()
     for name in PHANTOMS:
         shutil.copy(SAMPLE / "images" / f"{name}.dcm", studies)
-    with running_server(app, studies, root / "server.log", {"skip_trainers": "true"}) as running:
+    log = root / "server.log"
+    with running_server(app, studies, log, {"skip_trainers": "true"}, python=LABEL_PYTHON) as running:
         yield running
 
 

@@ -1,5 +1,6 @@
 """The real MONAI Label server with the monai_mammo app, on 127.0.0.1: info, inference on real mammograms,
-bad requests, training from saved labels. Needs MONAI Label: run with ``tox -e label`` (docs/label.md).
+bad requests, training from saved labels. The server runs from a MONAI Label environment (``tox -e label``, or
+``.venv-label`` as docs/label.md builds it and ``.ci/run`` does in CI); skipped without one (a failure in CI).
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import pydicom
 import pytest
 from PIL import Image
 
-pytest.importorskip("monailabel", reason="MONAI Label is not installed: run these tests with `tox -e label`")
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))  # the bad-input corpus
 from corpus import build_corpus  # noqa: E402
 from dicomweb_server import dicomweb_server  # noqa: E402
@@ -30,6 +29,7 @@ from label_server import (  # noqa: E402
     SEGMENTATION,
     Server,
     png,
+    require_label_python,
     running_server,
     wait_for_training,
 )
@@ -39,6 +39,7 @@ from monai_mammo.label import write_label_app  # noqa: E402
 
 MIAS = "mdb001"  # a real mini-MIAS mammogram with a circumscribed benign mass
 CBIS = "1-130"  # a real CBIS-DDSM DICOM (RLE, about 4500 x 2800)
+LABEL_PYTHON = require_label_python()  # the server's and the compared bundle run's interpreter
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def studies(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path
 
 @pytest.fixture(scope="module")
 def server(app: Path, studies: Path) -> Iterator[Server]:
-    with running_server(app, studies, app.parent / "server.log") as running:
+    with running_server(app, studies, app.parent / "server.log", python=LABEL_PYTHON) as running:
         yield running
     assert running.process.returncode is not None  # stopped
 
@@ -69,7 +70,8 @@ def bundle_mask(image: Path, out: Path) -> np.ndarray:
     folder.mkdir(parents=True)
     shutil.copy(image, folder)
     configs = REPO / "bundles" / SEGMENTATION / "configs"
-    command = [sys.executable, "-m", "monai.bundle", "run", "--config_file", str(configs / "inference.json")]
+    command = [str(LABEL_PYTHON), "-m", "monai.bundle", "run"]
+    command += ["--config_file", str(configs / "inference.json")]
     command += ["--dataset_dir", str(folder), "--output_dir", str(out / "eval")]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -266,6 +268,7 @@ def test_a_dicomweb_source_lists_mammography_series_and_infers_on_them(app: Path
             app.parent / "dicomweb_server.log",
             {"skip_trainers": "true"},
             {"MONAI_LABEL_DICOMWEB_CACHE_PATH": str(cache)},
+            python=LABEL_PYTHON,
         ) as server,
     ):
         status, sample = server.json("POST", "/activelearning/first")  # an unlabelled series of the source
