@@ -35,6 +35,7 @@ SECTIONS: list[tuple[str, list[str] | str]] = [
         ["monai_mammo.data.preprocessed_cache", "monai_mammo.data.loader_settings", "monai_mammo/engines"],
     ),
     ("Transforms", "monai_mammo/transforms"),
+    ("Networks", "monai_mammo/networks"),
     ("Inferers", "monai_mammo/inferers"),
     ("Metrics", "monai_mammo/metrics"),
     ("Handlers", "monai_mammo/handlers"),

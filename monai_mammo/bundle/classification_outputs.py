@@ -3,7 +3,8 @@
 For one image, in its original geometry, :func:`write_classification_outputs` writes into
 ``<output_dir>/<name>/``:
 
-- ``heatmap.png``: the Grad-CAM heat map, uint8 ``0..255`` for ``0..1``, the size of the original image
+- ``heatmap.png``: the heat map (``EvidenceMapInferer``: the malignant probability per place; or Grad-CAM),
+  uint8 ``0..255`` for ``0..1``, the size of the original image
   (row-major, as the image is shown), so that it can be laid over the image pixel for pixel;
 - ``overlay.png``: the image in grey with the heat map in red and the class probabilities written in the
   top-left corner, reduced to at most ``overlay_max_size`` pixels on its longest side, for a person;

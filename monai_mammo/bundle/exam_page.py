@@ -8,7 +8,7 @@ CSS alone (no script, nothing fetched). It opens from disk in any browser.
 The exam page hangs the views as a radiologist's screen does: R CC and L CC above, R MLO and L MLO below,
 each breast mirrored where needed so that the chest walls face each other in the middle (the chest wall
 side is measured from the pixels by :func:`~monai_mammo.transforms.breast_region.image_chest_wall_score`,
-the one pixel laterality of this package). Each view is three stacked layers: the image, the Grad-CAM heat
+the one pixel laterality of this package). Each view is three stacked layers: the image, the evidence heat
 map (red, opacity by heat) and the lesion outlines (yellow); a view the exam lacks leaves its slot labelled
 "not in this exam", and any further view (a second CC of a side, an ML, an unknown view) is shown below the
 hanging. Below: the exam and breast scores, the lesion table and the model card's limits in one

@@ -71,7 +71,8 @@ def source_separation(
         ``pairs`` (class, source a, source b, n each, folded AUC), ``max_within_class_source_auc``,
         ``question_auc`` and ``learnt_source`` (``None`` when no pair or no question AUC).
     """
-    pairs = []
+    pairs: list[dict[str, Any]] = []
+    aucs: list[float] = []
     names = sorted({str(s) for s in sources})
     for cls in sorted({int(c) for c in labels}):
         for i, a in enumerate(names):
@@ -82,10 +83,9 @@ def source_separation(
                     continue
                 y = np.r_[np.zeros(len(sa)), np.ones(len(sb))]
                 auc = float(roc_auc(y, np.r_[sa, sb]))
-                pairs.append(
-                    {"class": cls, "sources": [a, b], "n": [len(sa), len(sb)], "auc": max(auc, 1 - auc)}
-                )
-    worst = max((p["auc"] for p in pairs), default=None)
+                aucs.append(max(auc, 1 - auc))
+                pairs.append({"class": cls, "sources": [a, b], "n": [len(sa), len(sb)], "auc": aucs[-1]})
+    worst = max(aucs, default=None)
     value = None if not question_auc else question_auc.get("value")
     learnt = None if worst is None or value is None or math.isnan(value) else bool(worst >= value)
     return {

@@ -1,8 +1,10 @@
-"""Breast-aware inference (MONAI's sliding window, run only where the breast is) and Grad-CAM inference."""
+"""Breast-aware inference (MONAI's sliding window, run only where the breast is), Grad-CAM inference and the
+heat map of a lesion-evidence network."""
 
 from __future__ import annotations
 
 from monai_mammo.inferers.breast_mask import BatchBreastMask
+from monai_mammo.inferers.evidence_map import EvidenceMapInferer
 from monai_mammo.inferers.gradcam import GradCAMInferer, normalize_heatmap
 from monai_mammo.inferers.inferer import BreastSlidingWindowInferer
 from monai_mammo.inferers.sliding_window import breast_sliding_window_inference, select_breast_windows
@@ -10,6 +12,7 @@ from monai_mammo.inferers.sliding_window import breast_sliding_window_inference,
 __all__ = [
     "BatchBreastMask",
     "BreastSlidingWindowInferer",
+    "EvidenceMapInferer",
     "GradCAMInferer",
     "breast_sliding_window_inference",
     "normalize_heatmap",

@@ -1,13 +1,13 @@
 """``LesionEvidenceDenseNet``: a DenseNet whose image logits are the evidence at its most suspicious place.
 
-A whole-image classifier trained on films of cancers from one archive and normals from another can learn which
-archive an image comes from. This network is trained on patches instead (lesion vs background vs benign vs
-malignant, drawn from the same images, as in the end-to-end recipe of Shen et al. 2019) and reads a whole image
-the same way it reads a patch: MONAI's :class:`~monai.networks.nets.DenseNet` features, a 1 x 1 convolution that
-gives class logits at every place of the feature map (one place per 32 x 32 input pixels), and the logits of the
-place where the background probability is lowest. A patch and a whole mammogram go through the same code, so
-what was learnt on patches is what decides on the image: there is no image-level layer that could learn the
-archive.
+A whole-image classifier trained on films of cancers from one archive and normals from another can learn
+which archive an image comes from. This network is trained on patches instead (lesion vs background vs benign
+vs malignant, drawn from the same images, as in the end-to-end recipe of Shen et al. 2019) and reads a whole
+image the same way it reads a patch: MONAI's :class:`~monai.networks.nets.DenseNet` features, a 1 x 1
+convolution that gives class logits at every place of the feature map (one place per 32 x 32 input pixels),
+and the logits of the place where the background probability is lowest. A patch and a whole mammogram go
+through the same code, so what was learnt on patches is what decides on the image: there is no image-level
+layer that could learn the archive.
 
 Class 0 must be the background / normal class. ``evidence_map`` gives the per-place logits (a heat map).
 """
@@ -31,7 +31,8 @@ class LesionEvidenceDenseNet(DenseNet):
         spatial_dims: 2 for mammograms (3 works the same way).
         in_channels: input channels (1 for a grey mammogram).
         out_channels: classes, class 0 being background / normal.
-        init_features, growth_rate, block_config, bn_size, dropout_prob: as :class:`~monai.networks.nets.DenseNet`.
+        init_features, growth_rate, block_config, bn_size, dropout_prob: as MONAI's
+            :class:`~monai.networks.nets.DenseNet`.
 
     ``forward`` returns ``(batch, out_channels)`` logits: those of the place of each image with the lowest
     background probability. ``evidence_map`` returns ``(batch, out_channels, *feature_shape)`` logits.
@@ -67,7 +68,12 @@ class LesionEvidenceDenseNet(DenseNet):
             bn_size=bn_size,
             dropout_prob=dropout_prob,
         )
-        features = self.class_layers.out.in_features
+        linear = self.class_layers.out
+        if not isinstance(linear, nn.Linear):  # MONAI's DenseNet ends in a Linear layer
+            raise TypeError(
+                f"LesionEvidenceDenseNet: expected DenseNet's Linear head, got {type(linear).__name__}."
+            )
+        features = linear.in_features
         head = Conv[Conv.CONV, spatial_dims](features, out_channels, kernel_size=1)
         nn.init.zeros_(head.bias)
         # the relu keeps its name (class_layers.relu) so Grad-CAM configs written for DenseNet still apply
@@ -79,10 +85,14 @@ class LesionEvidenceDenseNet(DenseNet):
         """Class logits at every place of the feature map: ``(batch, classes, *spatial / 32)``."""
         return self.class_layers(self.features(x))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of each image's most suspicious place (lowest background probability)."""
-        logits = self.evidence_map(x).flatten(2)  # (B, C, places)
-        background = logits.log_softmax(dim=1)[:, 0]  # (B, places)
-        place = background.argmin(dim=1)  # most suspicious place
+    @staticmethod
+    def most_suspicious(evidence: torch.Tensor) -> torch.Tensor:
+        """The ``(batch, classes)`` logits of each map's place with the lowest background probability."""
+        logits = evidence.flatten(2)  # (B, C, places)
+        place = logits.log_softmax(dim=1)[:, 0].argmin(dim=1)
         index = place.view(-1, 1, 1).expand(-1, logits.shape[1], 1)
         return logits.gather(2, index).squeeze(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of each image's most suspicious place (lowest background probability)."""
+        return self.most_suspicious(self.evidence_map(x))

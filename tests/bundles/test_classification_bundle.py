@@ -41,8 +41,8 @@ TRAIN = str(CONFIGS / "train.json")
 INFERENCE = str(CONFIGS / "inference.json")
 SAMPLE_IMAGES = BUNDLE / "sample" / "images"
 
-# a tiny run: small inputs, one or two epochs, no worker processes
-TINY = {"image_size": [64, 64], "batch_size": 4, "epochs": 1}
+# a tiny run: small inputs and patches, one or two epochs, no worker processes
+TINY = {"image_size": [64, 64], "patch_size": [32, 32], "num_samples": 2, "batch_size": 4, "epochs": 1}
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_sampler_balances_the_classes(tiny_data: Path, tmp_path: Path) -> None:
     sampler = workflow.parser.get_parsed_content("train#sampler")
     weight_per_class = Counter()
     for item, weight in zip(items, sampler.weights.tolist()):
-        weight_per_class[item["label"]] += weight
+        weight_per_class[item["class"]] += weight
     assert len(weight_per_class) >= 2
     assert max(weight_per_class.values()) == pytest.approx(min(weight_per_class.values()))
     # the training fold's random transforms never touch the validation fold
