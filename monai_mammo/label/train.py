@@ -5,8 +5,8 @@ datasets *and* their samplers from ``train#datalist`` (and ``validate#datalist``
 labelled images there instead, as the bundle's own items:
 
 - :class:`MammoSegmentationTrain`: the saved label is the lesion mask;
-- :class:`MammoClassificationTrain`: the saved label gives the class (its ``class`` parameter, else the
-  largest value of the mask).
+- :class:`MammoClassificationTrain`: the saved label is the lesion mask the patches are cut from, and gives
+  the class (its ``class`` parameter, else the largest value of the mask).
 
 Both also
 
@@ -225,8 +225,22 @@ class MammoClassificationTrain(MammoBundleTrain):
             f"{len(self.class_names) - 1})."
         )
 
+    def _update_overrides(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        overrides = super()._update_overrides(overrides)
+        if "validate#datalist" in overrides:  # validation reads whole images and is judged on their class
+            overrides["validate#datalist"] = [
+                {"image": d["image"], "label": d["class"]} for d in overrides["validate#datalist"]
+            ]
+        return overrides
+
     def datalist_item(self, image_id: str, datastore: Datastore) -> dict[str, Any]:
-        """``image`` and ``label`` (the class index)."""
+        """``image``, ``label`` (the saved mask: the bundle trains on patches cut around its lesion pixels and
+        from the rest of the breast) and ``class`` (the class index). A saved label with a class but an empty
+        mask gives background patches only."""
         info = datastore.get_label_info(image_id, FINAL) or {}
-        label = self.class_index(image_id, info, datastore.get_label_uri(image_id, FINAL))
-        return {"image": datastore.get_image_uri(image_id), "label": label}
+        label_path = datastore.get_label_uri(image_id, FINAL)
+        return {
+            "image": datastore.get_image_uri(image_id),
+            "label": label_path,
+            "class": self.class_index(image_id, info, label_path),
+        }

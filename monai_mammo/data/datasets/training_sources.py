@@ -184,7 +184,7 @@ def compact_copy(datalist: Path, out: Path, max_side: int = 640, quality: int = 
             copy = {k: v for k, v in item.items() if k != "breast_mask"}  # recomputed by the bundles
             copy["image"] = f"images/{stem}.jpg"
             if item.get("label"):
-                mask = np.asarray(decode_image(base / item["label"])).squeeze() > 0
+                mask = np.asarray(Image.open(base / item["label"])).squeeze() > 0  # PNG masks; may be empty
                 small = Image.fromarray(np.uint8(mask)).resize(size, Image.Resampling.NEAREST)
                 atomic_write_bytes(out / "labels" / f"{stem}.png", encode_png(np.asarray(small)))
                 copy["label"] = f"labels/{stem}.png"
