@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
 import torch
 from corpus import BAD, BLANK, CASES, GOOD, Case, pair_corpus
@@ -195,6 +196,8 @@ def _parses(path: Path) -> None:
         assert rows and all(len(r) == len(rows[0]) for r in rows)
     elif path.suffix == ".json":
         json.loads(path.read_text())
+    elif path.suffix == ".dcm":  # DICOM SEG / SR of a DICOM input
+        assert pydicom.dcmread(path).SOPClassUID
     else:
         raise AssertionError(f"unexpected output {path}")
 
@@ -240,10 +243,11 @@ def test_bundle_inference_over_the_corpus_folder(corpus, tmp_path: Path) -> None
     assert set(written) == {c.name for c in GOOD}
     # good_mias.nii.gz and good_mias.png would share a folder: each keeps its own
     assert written["good_mias.nii.gz"] == "good_mias" and written["good_mias.png"] == "good_mias_png"
-    folders = {p.name for p in out.iterdir() if p.is_dir()}
+    folders = {p.name for p in out.iterdir() if p.is_dir()} - {"dicom_sr"}  # the SRs of DICOM exams
     assert folders == set(written.values())
     for source, name in written.items():
-        assert {p.name for p in (out / name).iterdir()} == OUTPUTS, source
+        dicom = {"seg.dcm"} if source.endswith(".dcm") else set()  # a DICOM SEG for a DICOM input
+        assert {p.name for p in (out / name).iterdir()} == OUTPUTS | dicom, source
         mask = np.asarray(Image.open(out / name / "mask.png"))
         image = LoadImaged(keys="image", reader=MammoAutoReader())({"image": str(root / source)})["image"]
         assert mask.shape == tuple(image.shape[1:]), source  # in the original geometry
