@@ -50,7 +50,12 @@ class PatchClass(Transform):
         self.ignore_index = int(ignore_index)
 
     def __call__(self, mask: Any, image_class: int) -> int:  # type: ignore[override]
-        """Args: ``mask``: channel-first lesion mask of the patch (``> 0`` lesion); ``image_class``: its image's."""
+        """The patch's class.
+
+        Args:
+            mask: the channel-first lesion mask of the patch (``> 0``: lesion).
+            image_class: the class of the image the patch was cut from.
+        """
         lesion = convert_to_numpy(mask) > 0
         if lesion.ndim < 2:
             raise ValueError(
