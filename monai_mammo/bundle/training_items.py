@@ -4,12 +4,13 @@ sampling weights."""
 from __future__ import annotations
 
 import math
-import os
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from monai.data import load_decathlon_datalist
+
+from monai_mammo.data.datalist import source_name
 
 __all__ = ["class_source_weights", "patch_training_items"]
 
@@ -67,14 +68,9 @@ def class_source_weights(
     Returns:
         One weight per item (for ``torch.utils.data.WeightedRandomSampler``), summing to 1.
     """
-    groups = Counter((item.get(class_key), _source(item.get(source_key))) for item in items)
-    raw = [1.0 / math.sqrt(groups[(i.get(class_key), _source(i.get(source_key)))]) for i in items]
+    groups = Counter((item.get(class_key), source_name(item.get(source_key))) for item in items)
+    raw = [1.0 / math.sqrt(groups[(i.get(class_key), source_name(i.get(source_key)))]) for i in items]
     per_class: dict[Any, float] = defaultdict(float)
     for item, weight in zip(items, raw):
         per_class[item.get(class_key)] += weight
     return [w / (per_class[i.get(class_key)] * len(per_class)) for i, w in zip(items, raw)]
-
-
-def _source(value: Any) -> str:
-    """A source name (the last path component: ``load_decathlon_datalist`` may have made it a path)."""
-    return os.path.basename(os.path.normpath(str(value))) if value not in (None, "") else ""

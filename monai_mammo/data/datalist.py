@@ -396,6 +396,19 @@ def tag_source(
     return out
 
 
+def source_name(value: Any) -> str:
+    """The source name of a datalist item's ``"source"`` (see :func:`tag_source`) as it reaches a consumer.
+
+    A collated batch holds it as a one-element list, and MONAI's ``load_decathlon_datalist`` turns any string
+    that names an existing file or folder under the data folder into an absolute path (``"ddsm_boxes"`` can
+    arrive as ``"/data/ddsm_boxes"``): the name is the last path component. ``None`` or empty gives ``""``.
+    """
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else ""
+    text = "" if value is None else str(value)
+    return os.path.basename(os.path.normpath(text)) if text else ""
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise DatalistError(f"{path}: datalist file not found.")
@@ -539,6 +552,7 @@ __all__ = [
     "load_datalist",
     "official_patient_folds",
     "split_datalist",
+    "source_name",
     "split_patients",
     "tag_source",
     "validate_datalist",

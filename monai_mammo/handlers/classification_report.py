@@ -16,6 +16,7 @@ import torch
 from monai.data import MetaTensor
 
 from monai_mammo.bundle.naming import UniqueOutputNames
+from monai_mammo.data.datalist import source_name
 from monai_mammo.data.exam_grouping import ExamEvidence, group_exams
 from monai_mammo.handlers.classification_writer import exam_evidence, grouped_views, write_csv
 from monai_mammo.handlers.per_image import PerImageHandler
@@ -32,18 +33,6 @@ from monai_mammo.metrics.plots import plot_roc
 from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = ["ClassificationReport", "binary_metrics", "source_separation"]
-
-
-def _source_name(value: Any) -> str:
-    """A datalist's source name as it reaches a handler (a string, or a one-element list of it when collated).
-
-    MONAI's ``load_decathlon_datalist`` turns any string that names an existing file or folder under the data
-    folder into an absolute path, so ``"ddsm_boxes"`` can arrive as ``"/data/ddsm_boxes"``: the last path
-    component is the name.
-    """
-    if isinstance(value, (list, tuple)):
-        value = value[0] if value else ""
-    return os.path.basename(os.path.normpath(str(value))) if str(value) else ""
 
 
 def source_separation(
@@ -291,7 +280,7 @@ class ClassificationReport(PerImageHandler):
             name = self._names(source)
             evidence = exam_evidence(data, meta, name, source)
             self.evidence.append(evidence)
-            self.sources.append(_source_name(data.get(self.source_key, "")))
+            self.sources.append(source_name(data.get(self.source_key, "")))
             self.views.append(
                 ViewPrediction(name=name, probs=probs, label=label, **group_exams([evidence])[0].identity())
             )

@@ -29,7 +29,6 @@ from PIL import Image
 
 from monai_mammo.bundle import ExamReport, locate_bundle_root
 from monai_mammo.data import MammoDicomReader
-from monai_mammo.data.phantom import write_phantom_dataset
 from monai_mammo.transforms import BreastMask
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,13 +42,6 @@ SAMPLE_IMAGES = BUNDLE / "sample" / "images"
 
 # a tiny run: small inputs and patches, one or two epochs, no worker processes
 TINY = {"image_size": [64, 64], "patch_size": [32, 32], "num_samples": 2, "batch_size": 4, "epochs": 1}
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Twelve phantom mammograms (three women, four views each: one woman per fold; seed 1 puts malignant
-    and non-malignant views in the validation fold, so the validation AUC is defined)."""
-    return write_phantom_dataset(tmp_path_factory.mktemp("phantoms"), n_images=12, shape=(96, 80), seed=1)
 
 
 def train_workflow(datalist: Path, output_dir: Path, **override: object) -> ConfigWorkflow:

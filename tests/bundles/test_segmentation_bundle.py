@@ -32,7 +32,6 @@ from scipy import ndimage
 
 from monai_mammo.bundle import locate_bundle_root
 from monai_mammo.data import MammoDicomReader
-from monai_mammo.data.phantom import write_phantom_dataset
 
 HAS_HIGHDICOM = optional_import("highdicom")[1]
 
@@ -53,12 +52,6 @@ TINY = {
     "batch_size": 2,
     "epochs": 1,
 }
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Twelve phantom mammograms (three women, four views each: one woman per fold) and their datalist."""
-    return write_phantom_dataset(tmp_path_factory.mktemp("phantoms"), n_images=12, shape=(96, 80), seed=1)
 
 
 def train_workflow(datalist: Path, output_dir: Path, **override: object) -> ConfigWorkflow:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from bundle_helpers import bundle_workflow
 from monai.bundle import ConfigParser
 from monai.engines import default_prepare_batch
@@ -19,7 +18,6 @@ from monai.engines import default_prepare_batch
 from monai_mammo.bundle import FailureSkippingCacheDataset
 from monai_mammo.cli import main
 from monai_mammo.data import PreprocessedCacheDataset
-from monai_mammo.data.phantom import write_phantom_dataset
 from monai_mammo.engines import DeviceAugmentation
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,11 +31,6 @@ TINY = {
     "batch_size": 2,
     "epochs": 1,
 }
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_phantom_dataset(tmp_path_factory.mktemp("phantoms"), n_images=12, shape=(96, 80), seed=1)
 
 
 def test_the_default_is_unchanged(tiny_data: Path, tmp_path: Path) -> None:

@@ -15,37 +15,13 @@ Writes ``<out>/datalist.json``, ``<out>/test_<source>.json`` and ``<out>/test_al
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
-from monai_mammo.data.datasets.training_sources import (
-    REAL_SOURCES,
-    build_training_folds,
-    write_training_datalists,
-)
-
-REPO = Path(__file__).resolve().parents[3]
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data", help="real data")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (not in the repository)")
-    parser.add_argument("--phantoms", type=int, default=0, help="number of phantom images (default 0)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--sources",
-        nargs="+",
-        choices=REAL_SOURCES,
-        default=list(REAL_SOURCES),
-        help="real sources (default: all)",
-    )
-    args = parser.parse_args()
-    out: Path = args.out.resolve()
-    folds = build_training_folds(args.shared, out, args.sources, args.phantoms, args.seed)
-    print(json.dumps(write_training_datalists(folds, out, "mammo_classification"), indent=2))
-
+from monai_mammo.data.datasets.training_sources import prepare_training_data
 
 if __name__ == "__main__":
-    main()
+    prepare_training_data(
+        "mammo_classification",
+        __doc__.splitlines()[0],
+        Path(__file__).resolve().parents[3].parent / "shared" / "data",
+    )

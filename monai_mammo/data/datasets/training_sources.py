@@ -19,6 +19,7 @@ folds stay patient-disjoint.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import re
@@ -27,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from monai_mammo.bundle.outputs import encode_png
 from monai_mammo.data.datalist import split_datalist, tag_source, write_datalist
+from monai_mammo.data.datasets.cache import decode_image
 from monai_mammo.data.datasets.masks import colour_lesion_masks
 from monai_mammo.data.datasets.prepare import prepare_dataset
 from monai_mammo.data.phantom import write_phantom_dataset
@@ -41,6 +44,7 @@ __all__ = [
     "build_training_folds",
     "cdd_cesm_folds",
     "compact_copy",
+    "prepare_training_data",
     "write_training_datalists",
 ]
 
@@ -162,10 +166,6 @@ def compact_copy(datalist: Path, out: Path, max_side: int = 640, quality: int = 
     Returns:
         The path of the written datalist.
     """
-    from PIL import Image
-
-    from monai_mammo.data.datasets.cache import decode_image
-
     data = json.loads(Path(datalist).read_text())
     base = Path(datalist).parent
     written: dict[str, list[dict[str, Any]]] = {}
@@ -192,3 +192,32 @@ def compact_copy(datalist: Path, out: Path, max_side: int = 640, quality: int = 
     return Path(
         write_datalist({"description": f"compact copy of {datalist}", **written}, out / "datalist.json")
     )
+
+
+def prepare_training_data(
+    bundle: str, description: str, shared: Path, argv: Sequence[str] | None = None
+) -> None:
+    """The command line of both bundles' ``scripts/prepare_training_data.py``: folds, datalists, counts.
+
+    Args:
+        bundle: the bundle's name (for the datalists' descriptions).
+        description: the script's one-line description (``--help``).
+        shared: the default folder of the real data (``--shared``).
+        argv: the arguments (default: ``sys.argv[1:]``).
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--shared", type=Path, default=shared, help="real data")
+    parser.add_argument("--out", type=Path, required=True, help="output folder (not in the repository)")
+    parser.add_argument("--phantoms", type=int, default=0, help="number of phantom images (default 0)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--sources",
+        nargs="+",
+        choices=REAL_SOURCES,
+        default=list(REAL_SOURCES),
+        help="real sources (default: all)",
+    )
+    args = parser.parse_args(argv)
+    out: Path = args.out.resolve()
+    folds = build_training_folds(args.shared, out, args.sources, args.phantoms, args.seed)
+    print(json.dumps(write_training_datalists(folds, out, bundle), indent=2))

@@ -243,3 +243,20 @@ def test_tag_source_merges_two_sources_without_a_shared_patient(tmp_path):
         tag_source([{"image": "a.png", "patient_id": "1"}], "mias", mias_dir)  # no label
     with pytest.raises(KeyError):
         tag_source([{"image": "a.png"}], "mias", mias_dir, path_keys=("image",))  # no patient
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        ("ddsm_boxes", "ddsm_boxes"),
+        ("/data/ddsm_boxes", "ddsm_boxes"),
+        (["/data/mini_mias/"], "mini_mias"),
+        ([], ""),
+        (None, ""),
+        ("", ""),
+    ],
+)
+def test_source_name_survives_collation_and_path_resolution(value: object, name: str) -> None:
+    from monai_mammo.data.datalist import source_name
+
+    assert source_name(value) == name
