@@ -122,6 +122,23 @@ def test_one_epoch_of_training_saves_the_best_model_and_the_training_state(train
     assert list(trained.glob("events.out.tfevents.*"))  # TensorBoard
 
 
+def test_training_starts_from_pretrained_weights(trained: Path, tiny_data: Path, tmp_path: Path) -> None:
+    """``--pretrained model.pt`` fine-tunes: the first step sees the given weights, not a fresh network."""
+    weights = torch.load(trained / "model.pt", weights_only=True)
+    workflow = train_workflow(tiny_data, tmp_path / "tuned", pretrained=str(trained / "model.pt"))
+    trainer = workflow.parser.get_parsed_content("train#trainer")
+    network = workflow.parser.get_parsed_content("network")
+    seen: dict[str, torch.Tensor] = {}
+    trainer.add_event_handler(
+        Events.ITERATION_STARTED(once=1),
+        lambda e: seen.update({k: v.clone() for k, v in network.state_dict().items()}),
+    )
+    workflow.run()
+    workflow.finalize()
+    assert set(seen) == set(weights)
+    assert all(torch.equal(seen[k].cpu(), weights[k]) for k in weights)
+
+
 def test_interrupted_training_resumes_after_the_last_completed_epoch(tiny_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     first = train_workflow(tiny_data, out, epochs=2)
