@@ -93,7 +93,8 @@ class DeviceAugmentation(PrepareBatch):
         for i in range(n):
             item = apply_transform(self.transform, {k: moved[k][i] for k in keys})
             items.append(item)
-        return {k: torch.stack([_plain(item[k]) for item in items]) for k in keys}
+        # a transform may make a new tensor on the host (a patch's class label): it joins its key's device
+        return {k: torch.stack([_plain(item[k]).to(moved[k].device) for item in items]) for k in keys}
 
     def __call__(
         self,

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
@@ -107,7 +106,10 @@ class PatchClassd(MapTransform):
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
-        image_class = int(np.asarray(require_key(d, self.class_key, type(self).__name__)).reshape(-1)[0])
+        # the class may be a tensor on the training device (DeviceAugmentation runs this on the batch)
+        image_class = int(
+            convert_to_numpy(require_key(d, self.class_key, type(self).__name__)).reshape(-1)[0]
+        )
         for key in self.key_iterator(d):
             label = self.patch_class(d[key], image_class)
             d[self.output_key or key] = torch.tensor(label, dtype=torch.long)
