@@ -1,31 +1,27 @@
-"""Support for running monai_mammo bundles: bundle location, per-image outputs, fault-tolerant batch loading.
+"""What a bundle needs to run: where it is, its command line, the checks around a run, its copies, releases.
 
 - :mod:`.paths`: :func:`locate_bundle_root`, :func:`list_images`;
-- :mod:`.outputs`: the per-image writers of a segmentation run (mask, probability map, overlay, lesion
-  table), each file written atomically;
-- :mod:`.classification_outputs`: the per-image writers of a classification run (heat map, overlay,
-  prediction record), each file written atomically;
-- :mod:`.naming`: :class:`UniqueOutputNames`, output folder names that stay unique within a run;
-- :mod:`.exam_report`: :class:`ExamReport`, one report folder per exam from a classification and a
-  segmentation run;
-- :mod:`.exam_page`: :func:`exam_page_html` and :func:`index_page_html`, the self-contained HTML pages of
-  those reports (:func:`view_layers`: a view's image, heat map and lesion-outline layers);
-- :mod:`.readers`: :class:`MammoAutoReader`, the package reader that fits each file's suffix;
-- :mod:`.failures`: :class:`FailureSkippingDataLoader` and :class:`FailureSkippingCacheDataset`, which record
-  and skip unreadable inputs;
 - :mod:`.command_line`: :func:`check_overrides`, which refuses a mistyped ``--name`` on the
   ``python -m monai.bundle run`` command line, and :func:`exits_on_command_line`;
 - :mod:`.run_checks`: :func:`check_inputs`, :func:`check_checkpoint` and :func:`check_outcome`, the checks
-  before and after a bundle's inference run.
+  before and after a bundle's inference run;
+- :mod:`.distribution`: a user's editable copy of a bundle (``monai-mammo bundle get``);
+- :mod:`.release`: model-zoo release archives (``monai-mammo bundle release``);
+- :mod:`.cache_build`: a bundle's preprocessed cache filled ahead of training (``monai-mammo cache build``).
+
+The reader, the data sets and the output writers that used to live here moved to the packages named after
+what they hold: :class:`~monai_mammo.data.MammoAutoReader` (:mod:`monai_mammo.data.readers.auto`), the
+failure-skipping loaders (:mod:`monai_mammo.data.failures`), the training items
+(:mod:`monai_mammo.data.training_items`), and the per-image writers and the exam report
+(:mod:`monai_mammo.outputs`). Their old names here stay importable with a ``DeprecationWarning``.
 """
 
 from __future__ import annotations
 
-from monai_mammo.bundle.classification_outputs import (
-    ClassificationOutputs,
-    heatmap_overlay,
-    write_classification_outputs,
-)
+import importlib
+import warnings
+from typing import Any
+
 from monai_mammo.bundle.command_line import (
     UnknownOverride,
     UnknownOverrideError,
@@ -33,27 +29,7 @@ from monai_mammo.bundle.command_line import (
     exits_on_command_line,
     unknown_overrides,
 )
-from monai_mammo.bundle.exam_page import exam_page_html, index_page_html, view_layers
-from monai_mammo.bundle.exam_report import ExamReport, exam_folder_name
-from monai_mammo.bundle.failures import (
-    FailureSkippingCacheDataset,
-    FailureSkippingDataLoader,
-    ItemFailure,
-    SkipFailedItems,
-    root_cause,
-)
-from monai_mammo.bundle.naming import UniqueOutputNames
-from monai_mammo.bundle.outputs import (
-    WrittenOutputs,
-    encode_nifti,
-    encode_png,
-    output_name,
-    overlay_image,
-    write_lesion_csv,
-    write_segmentation_outputs,
-)
 from monai_mammo.bundle.paths import IMAGE_SUFFIXES, list_images, locate_bundle_root
-from monai_mammo.bundle.readers import MammoAutoReader, silence_unused_reader_notices
 from monai_mammo.bundle.run_checks import (
     AllInputsFailedError,
     TrainingStateError,
@@ -61,45 +37,64 @@ from monai_mammo.bundle.run_checks import (
     check_inputs,
     check_outcome,
 )
-from monai_mammo.bundle.training_items import class_source_weights, patch_training_items
 
 __all__ = [
-    "class_source_weights",
-    "patch_training_items",
     "IMAGE_SUFFIXES",
     "AllInputsFailedError",
-    "ClassificationOutputs",
-    "ExamReport",
-    "FailureSkippingCacheDataset",
-    "FailureSkippingDataLoader",
-    "ItemFailure",
-    "MammoAutoReader",
-    "SkipFailedItems",
     "TrainingStateError",
-    "UniqueOutputNames",
     "UnknownOverride",
     "UnknownOverrideError",
-    "WrittenOutputs",
     "check_checkpoint",
     "check_inputs",
     "check_outcome",
     "check_overrides",
-    "encode_nifti",
-    "encode_png",
-    "exam_folder_name",
-    "exam_page_html",
     "exits_on_command_line",
-    "heatmap_overlay",
-    "index_page_html",
     "list_images",
     "locate_bundle_root",
-    "output_name",
-    "overlay_image",
-    "root_cause",
-    "silence_unused_reader_notices",
     "unknown_overrides",
-    "view_layers",
-    "write_classification_outputs",
-    "write_lesion_csv",
-    "write_segmentation_outputs",
 ]
+
+# old name -> its new module (the name is unchanged)
+_MOVED = {
+    "MammoAutoReader": "monai_mammo.data.readers.auto",
+    "silence_unused_reader_notices": "monai_mammo.data.readers.auto",
+    "FailureSkippingCacheDataset": "monai_mammo.data.failures",
+    "FailureSkippingDataLoader": "monai_mammo.data.failures",
+    "ItemFailure": "monai_mammo.data.failures",
+    "SkipFailedItems": "monai_mammo.data.failures",
+    "root_cause": "monai_mammo.data.failures",
+    "class_source_weights": "monai_mammo.data.training_items",
+    "patch_training_items": "monai_mammo.data.training_items",
+    "WrittenOutputs": "monai_mammo.outputs.segmentation",
+    "encode_nifti": "monai_mammo.outputs.segmentation",
+    "encode_png": "monai_mammo.outputs.segmentation",
+    "output_name": "monai_mammo.outputs.segmentation",
+    "overlay_image": "monai_mammo.outputs.segmentation",
+    "write_lesion_csv": "monai_mammo.outputs.segmentation",
+    "write_segmentation_outputs": "monai_mammo.outputs.segmentation",
+    "ClassificationOutputs": "monai_mammo.outputs.classification",
+    "heatmap_overlay": "monai_mammo.outputs.classification",
+    "write_classification_outputs": "monai_mammo.outputs.classification",
+    "UniqueOutputNames": "monai_mammo.outputs.naming",
+    "ExamReport": "monai_mammo.outputs.exam_report",
+    "exam_folder_name": "monai_mammo.outputs.exam_report",
+    "exam_page_html": "monai_mammo.outputs.exam_page",
+    "index_page_html": "monai_mammo.outputs.exam_page",
+    "view_layers": "monai_mammo.outputs.exam_page",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _MOVED[name]
+    warnings.warn(
+        f"monai_mammo.bundle.{name} is deprecated: use {module}.{name} instead.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_MOVED])

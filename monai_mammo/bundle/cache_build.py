@@ -86,7 +86,7 @@ def build_bundle_cache(
     from monai.bundle import ConfigParser
     from monai.transforms import Compose
 
-    from monai_mammo.bundle.failures import item_source
+    from monai_mammo.data.failures import item_source
     from monai_mammo.data.preprocessed_cache import PreprocessedCache, _BuildItems, build_entries
 
     start = time.perf_counter()

@@ -26,8 +26,8 @@ from typing import Any
 import torch
 
 from monai_mammo.bundle.command_line import exits_on_command_line
-from monai_mammo.bundle.failures import FailureSkippingDataLoader
 from monai_mammo.bundle.paths import IMAGE_SUFFIXES, list_images
+from monai_mammo.data.failures import FailureSkippingDataLoader
 
 __all__ = ["AllInputsFailedError", "TrainingStateError", "check_checkpoint", "check_inputs", "check_outcome"]
 

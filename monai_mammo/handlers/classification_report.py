@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from monai.data import MetaTensor
 
-from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.data.datalist import source_name
 from monai_mammo.data.exam_grouping import ExamEvidence, group_exams
 from monai_mammo.handlers.classification_writer import exam_evidence, grouped_views, write_csv
@@ -30,6 +29,7 @@ from monai_mammo.metrics.classification import (
 )
 from monai_mammo.metrics.exam import DEFAULT_CLASS_NAMES, ExamAggregator, ViewPrediction
 from monai_mammo.metrics.plots import plot_roc
+from monai_mammo.outputs.naming import UniqueOutputNames
 from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = ["ClassificationReport", "binary_metrics", "source_separation"]

@@ -15,12 +15,12 @@ import numpy as np
 import torch
 from monai.data import MetaTensor
 
-from monai_mammo.bundle.classification_outputs import write_classification_outputs
-from monai_mammo.bundle.naming import UniqueOutputNames
 from monai_mammo.data.exam_grouping import ExamAssignment, ExamEvidence, group_exams
 from monai_mammo.handlers.per_image import PerImageHandler, per_image_batch
 from monai_mammo.io import atomic_write_bytes
 from monai_mammo.metrics.exam import DEFAULT_CLASS_NAMES, ExamAggregator, ViewPrediction
+from monai_mammo.outputs.classification import write_classification_outputs
+from monai_mammo.outputs.naming import UniqueOutputNames
 from monai_mammo.utils.enums import Laterality, MammoMetaKey, ViewPosition
 from monai_mammo.utils.json_text import strict_json_text
 

@@ -14,14 +14,14 @@ import numpy as np
 from monai.data import MetaTensor
 from monai.utils import convert_to_numpy
 
-from monai_mammo.bundle.dicom_outputs import DicomOutputs
-from monai_mammo.bundle.naming import UniqueOutputNames
-from monai_mammo.bundle.outputs import write_segmentation_outputs
 from monai_mammo.data.mammo_meta import pixel_spacing_pair
 from monai_mammo.handlers.per_image import PerImageHandler
 from monai_mammo.io import atomic_write_bytes
 from monai_mammo.io.dicom_derived import DerivedAlgorithm
 from monai_mammo.metrics.lesions import DEFAULT_MIN_AREA_MM2, DEFAULT_MIN_AREA_PX, min_candidate_area_px
+from monai_mammo.outputs.dicom import DicomOutputs
+from monai_mammo.outputs.naming import UniqueOutputNames
+from monai_mammo.outputs.segmentation import write_segmentation_outputs
 from monai_mammo.utils.enums import MammoMetaKey
 
 __all__ = ["SegmentationWriter"]
@@ -36,7 +36,8 @@ class SegmentationWriter(PerImageHandler):
     probabilities in the original image geometry, e.g. ``Activationsd(sigmoid=True)`` then
     ``Invertd(keys=["pred", "image"], transform=preprocessing, orig_keys="image")`` (inverting ``image``
     too gives the overlay its background). At each iteration it calls
-    :func:`monai_mammo.bundle.outputs.write_segmentation_outputs` per image (every file written atomically);
+    :func:`monai_mammo.outputs.segmentation.write_segmentation_outputs` per image (every file written
+    atomically);
     when the run completes it writes ``summary.csv`` (one row per image) into ``output_dir``.
 
     ``lesions.csv`` and the ``n_lesions`` of ``summary.csv`` count only candidates of at least the minimum
@@ -64,7 +65,7 @@ class SegmentationWriter(PerImageHandler):
         image_key: the key of the image used for the overlay (``None``: no overlay).
         threshold: the probability at or above which a pixel is lesion.
         data_root_dir: input folder the output names are relative to (see
-            :func:`monai_mammo.bundle.outputs.output_name`); ``None`` uses the file name alone.
+            :func:`monai_mammo.outputs.segmentation.output_name`); ``None`` uses the file name alone.
         overlay_max_size: the longest side of ``overlay.png``.
         min_area_mm2: the smallest lesion reported, in mm², when the pixel spacing is known (default 4 mm²,
             about 2 x 2 mm); ``None``: always count in pixels.

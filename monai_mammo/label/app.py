@@ -35,8 +35,8 @@ from monailabel.tasks.activelearning.first import First
 from monailabel.tasks.activelearning.random import Random
 
 import monai_mammo
-from monai_mammo.bundle.failures import root_cause
 from monai_mammo.data.errors import MammoReadError
+from monai_mammo.data.failures import root_cause
 from monai_mammo.label.infer import MammoClassificationInfer, MammoSegmentationInfer
 from monai_mammo.label.train import MammoClassificationTrain, MammoSegmentationTrain
 

@@ -31,7 +31,7 @@ from monai.transforms import LoadImage
 from monailabel.interfaces.datastore import Datastore
 from monailabel.tasks.train.bundle import BundleTrainTask
 
-from monai_mammo.bundle.readers import MammoAutoReader
+from monai_mammo.data.readers.auto import MammoAutoReader
 from monai_mammo.io import atomic_write_bytes
 
 __all__ = [

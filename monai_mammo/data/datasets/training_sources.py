@@ -30,13 +30,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from monai_mammo.bundle.outputs import encode_png
 from monai_mammo.data.datalist import split_datalist, tag_source, write_datalist
 from monai_mammo.data.datasets.cache import decode_image
 from monai_mammo.data.datasets.masks import colour_lesion_masks
 from monai_mammo.data.datasets.prepare import prepare_dataset
 from monai_mammo.data.phantom import write_phantom_dataset
 from monai_mammo.io import atomic_write_bytes
+from monai_mammo.outputs.segmentation import encode_png
 
 __all__ = [
     "FOLDS",

@@ -14,7 +14,7 @@ import logging
 import os
 from pathlib import Path
 
-from monai_mammo.bundle.outputs import output_name
+from monai_mammo.outputs.segmentation import output_name
 
 __all__ = ["UniqueOutputNames"]
 

@@ -19,7 +19,7 @@ Grad-CAM heat in red, lesion outlines in yellow, in the original geometry). ``in
 list the exams (with ``grouped_by``) and the inputs that failed in either run. With ``html_report`` (default)
 each exam folder also holds ``report.html`` (the four views hung as on a reading screen with toggleable heat
 map and lesion outlines, the scores, the lesion table, the limits) and ``index.html`` lists the exams, most
-suspicious first (:mod:`monai_mammo.bundle.exam_page`). With ``exam_sr`` (default) an exam whose views are
+suspicious first (:mod:`monai_mammo.outputs.exam_page`). With ``exam_sr`` (default) an exam whose views are
 all DICOM files also gets ``exam_sr.dcm``, a TID 1500 DICOM SR (:mod:`monai_mammo.io.dicom_sr`) that
 references all its images and holds their lesions (boxes, areas, probabilities; the segmentation run's SEG of
 the image when it wrote one) and the classifier's image, breast and exam scores; other exams get none, said
@@ -41,9 +41,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from monai_mammo.bundle.exam_page import ViewLayers, exam_page_html, index_page_html, view_layers
-from monai_mammo.bundle.outputs import encode_png, overlay_image
-from monai_mammo.bundle.readers import MammoAutoReader
+from monai_mammo.data.readers.auto import MammoAutoReader
 from monai_mammo.io import atomic_write_bytes
 from monai_mammo.io.dicom_derived import (
     DerivedAlgorithm,
@@ -52,6 +50,8 @@ from monai_mammo.io.dicom_derived import (
     write_dataset,
 )
 from monai_mammo.io.dicom_sr import ClassifierScores, ImageFindings, exam_measurement_report
+from monai_mammo.outputs.exam_page import ViewLayers, exam_page_html, index_page_html, view_layers
+from monai_mammo.outputs.segmentation import encode_png, overlay_image
 from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = ["ExamReport", "exam_folder_name"]
@@ -139,7 +139,7 @@ class ExamReport:
         reader: the reader of the original images for ``combined.png`` (default :class:`MammoAutoReader`);
             ``combined.png`` is left out for an image that cannot be read again.
         html_report: also write ``<exam>/report.html`` and ``index.html``, self-contained pages that open
-            from disk (:mod:`monai_mammo.bundle.exam_page`).
+            from disk (:mod:`monai_mammo.outputs.exam_page`).
         page_max_size: the longest side of each view on the HTML page.
         limits: the model card's limits in one line, shown on the HTML pages (``None``: not shown).
         suspicion_key: the exam score that orders ``index.html``, highest first.
@@ -287,7 +287,7 @@ class ExamReport:
     def _layers(
         self, row: Mapping[str, Any], img: np.ndarray, heatmap: Path, mask: Path | None
     ) -> ViewLayers | None:
-        """The view's layers on the HTML page (:func:`~monai_mammo.bundle.exam_page.view_layers`)."""
+        """The view's layers on the HTML page (:func:`~monai_mammo.outputs.exam_page.view_layers`)."""
         heat = np.asarray(Image.open(heatmap), dtype=np.float32) / 255.0 if heatmap.is_file() else None
         lesion = np.asarray(Image.open(mask)) if mask is not None and mask.is_file() else None
         try:

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset
 
-from monai_mammo.bundle.outputs import WrittenOutputs
 from monai_mammo.io.dicom_derived import (
     DerivedAlgorithm,
     lesion_class_code,
@@ -29,6 +28,7 @@ from monai_mammo.io.dicom_derived import (
 )
 from monai_mammo.io.dicom_seg import SEG_SERIES_NUMBER, write_dicom_seg
 from monai_mammo.io.dicom_sr import SR_SERIES_NUMBER, ImageFindings, write_dicom_sr
+from monai_mammo.outputs.segmentation import WrittenOutputs
 from monai_mammo.utils.array_2d import as_2d
 
 __all__ = ["DicomOutputs"]
@@ -90,8 +90,8 @@ class DicomOutputs:
         Args:
             source: the input file.
             prob: its ``(H, W)`` (or ``(1, H, W)``) probability map in the original geometry.
-            written: what :func:`~monai_mammo.bundle.outputs.write_segmentation_outputs` wrote for it (the
-                folder and the lesion rows).
+            written: what :func:`~monai_mammo.outputs.segmentation.write_segmentation_outputs` wrote for it
+                (the folder and the lesion rows).
             pixel_spacing: ``(row_mm, col_mm)``, NaN when unknown.
             threshold: the mask's threshold.
 

@@ -171,7 +171,7 @@ def test_html_pages_are_written_by_default_and_switched_off_by_html_report(
 
 def test_exams_of_png_views_get_no_dicom_sr_said_once(runs: tuple[Path, Path, Path], caplog) -> None:
     cls_dir, seg_dir, out = runs
-    with caplog.at_level("INFO", logger="monai_mammo.bundle.exam_report"):
+    with caplog.at_level("INFO", logger="monai_mammo.outputs.exam_report"):
         ExamReport(cls_dir, seg_dir, out, html_report=False).write()
     assert not list(out.rglob("*.dcm"))
     assert "files" not in json.loads((out / "p1_s1" / "report.json").read_text())
