@@ -1,4 +1,4 @@
-"""Old names kept importable after a move: each call through the old name warns where the function went.
+"""Old names kept importable after a move: each use of the old name warns where it went.
 
 Not MONAI's :func:`monai.utils.deprecated`: it is typed for ``FutureWarning`` only, and this package's rule
 is a ``DeprecationWarning`` (shown to the developers who import the old name, not to the users of a bundle).
@@ -7,11 +7,12 @@ is a ``DeprecationWarning`` (shown to the developers who import the old name, no
 from __future__ import annotations
 
 import functools
+import importlib
 import warnings
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["moved_to"]
+__all__ = ["moved_module", "moved_to"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -42,3 +43,38 @@ def moved_to(new_name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return warned
 
     return decorate
+
+
+def moved_module(old: str, new: str) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The ``__getattr__`` and ``__dir__`` of a module whose content moved to another module.
+
+    Each name taken from the old module comes from the new one, with a ``DeprecationWarning`` that names
+    the new place. Example, the whole of an old module::
+
+        from monai_mammo.utils.deprecation import moved_module
+
+        __getattr__, __dir__ = moved_module(__name__, "monai_mammo.outputs.segmentation")
+
+    Args:
+        old: the old module's dotted name (its ``__name__``).
+        new: the dotted name of the module that holds the content now.
+
+    Returns:
+        ``(__getattr__, __dir__)`` for the old module.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(f"module {old!r} has no attribute {name!r}")
+        target = importlib.import_module(new)
+        if not hasattr(target, name):
+            raise AttributeError(f"module {old!r} has no attribute {name!r} (its content moved to {new})")
+        warnings.warn(
+            f"{old}.{name} is deprecated: use {new}.{name} instead.", DeprecationWarning, stacklevel=2
+        )
+        return getattr(target, name)
+
+    def __dir__() -> list[str]:
+        return sorted(n for n in dir(importlib.import_module(new)) if not n.startswith("__"))
+
+    return __getattr__, __dir__

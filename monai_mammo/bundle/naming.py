@@ -1,0 +1,10 @@
+"""Deprecated module: its content moved to :mod:`monai_mammo.outputs.naming`.
+
+Every name stays importable from here with a ``DeprecationWarning`` naming its new place.
+"""
+
+from __future__ import annotations
+
+from monai_mammo.utils.deprecation import moved_module
+
+__getattr__, __dir__ = moved_module(__name__, "monai_mammo.outputs.naming")
