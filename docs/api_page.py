@@ -32,7 +32,14 @@ SECTIONS: list[tuple[str, list[str] | str]] = [
     ),
     (
         "Training input",
-        ["monai_mammo.data.preprocessed_cache", "monai_mammo.data.loader_settings", "monai_mammo/engines"],
+        [
+            "monai_mammo.data.preprocessed_cache",
+            "monai_mammo.data.preprocessed_dataset",
+            "monai_mammo.data.cache_keys",
+            "monai_mammo.data.cache_entry",
+            "monai_mammo.data.loader_settings",
+            "monai_mammo/engines",
+        ],
     ),
     ("Transforms", "monai_mammo/transforms"),
     ("Networks", "monai_mammo/networks"),

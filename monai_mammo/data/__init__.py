@@ -3,6 +3,7 @@ items (``monai_mammo.data``)."""
 
 from __future__ import annotations
 
+from monai_mammo.data.cache_keys import item_key
 from monai_mammo.data.errors import (
     BlankImageError,
     ConflictingTagsError,
@@ -27,7 +28,6 @@ from monai_mammo.data.image_reader import MammoImageReader
 from monai_mammo.data.loader_settings import available_cores, loader_settings
 from monai_mammo.data.mammo_meta import laterality_from_image, laterality_from_text, view_from_text
 from monai_mammo.data.nifti_reader import MammoNiftiReader
-from monai_mammo.data.cache_keys import item_key
 from monai_mammo.data.preprocessed_cache import PreprocessedCache
 from monai_mammo.data.preprocessed_dataset import PreprocessedCacheDataset
 from monai_mammo.data.readers.auto import MammoAutoReader, silence_unused_reader_notices

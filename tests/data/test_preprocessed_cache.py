@@ -230,13 +230,13 @@ def test_two_writer_processes_at_once(phantoms: Path, tmp_path: Path) -> None:
 
 KILLED_WRITER = """
 import time
-import monai_mammo.data.preprocessed_cache as pc
+import monai_mammo.data.cache_entry as entry_format
 from monai_mammo.data import PreprocessedCache
 transform, items = chain({datalist!r})
 def stall(path, text):  # the arrays are on disk; entry.json never comes
     print("stalled", flush=True)
     time.sleep(600)
-pc._write_text = stall
+entry_format._write_text = stall
 PreprocessedCache({cache!r}, transform).load_or_compute(items[0])
 """
 
