@@ -9,6 +9,7 @@ from PIL import Image
 from scipy import ndimage
 
 from monai_mammo.metrics import (
+    LesionMatch,
     froc_curve,
     froc_curve_from_matches,
     froc_score,
@@ -93,6 +94,36 @@ def test_agrees_with_monai_camelyon_helpers():
     assert froc_score(curve, (0.25, 0.5, 1, 2, 4, 8), rule="linear") == pytest.approx(
         compute_froc_score(fps, sens), abs=1e-9
     )
+
+
+def test_hand_made_case_equals_monai_functions():
+    """Two images, nothing missed, an FP tied with a TP at 0.75: matching, points, scores are MONAI's."""
+    truth = np.zeros((16, 16), np.int32)
+    truth[2:6, 2:6], truth[9:13, 9:13] = 1, 2
+    prob = np.zeros((16, 16), np.float32)
+    prob[3, 3], prob[10, 10], prob[11, 11], prob[14, 1] = 0.75, 0.5, 0.25, 0.75  # [11, 11]: a second hit on 2
+    m0 = match_lesions(prob, truth, threshold=0.1)
+    peaks = np.asarray([[c["peak_row"], c["peak_col"]] for c in m0.candidates])
+    fp, tp, n = compute_fp_tp_probs_nd(np.asarray([c["max_prob"] for c in m0.candidates]), peaks, truth)
+    np.testing.assert_array_equal(m0.fp_probs, fp)  # float32 scores: exactly MONAI's
+    np.testing.assert_array_equal(m0.tp_probs, tp)
+    assert m0.n_lesions == n == 2
+    m1 = LesionMatch(fp_probs=np.asarray([0.5, 0.125]), tp_probs=np.asarray([0.875]), n_lesions=1)
+    curve = froc_curve_from_matches([m0, m1])
+    # MONAI's curve skips the lowest score: one score below all of them keeps it; its order is ours reversed
+    fps, sens = compute_froc_curve_data(np.r_[0.0, m0.fp_probs, m1.fp_probs], np.r_[tp, 0.875], 3, 2)
+    np.testing.assert_array_equal(curve.fps_per_image, fps[::-1])
+    np.testing.assert_array_equal(curve.sensitivity, sens[::-1])
+    # hand-computed: thresholds 0.875 (TP), 0.75 (TP + FP), 0.5 (TP + FP), 0.125 (FP)
+    np.testing.assert_array_equal(curve.thresholds, [np.inf, 0.875, 0.75, 0.5, 0.125])
+    np.testing.assert_array_equal(curve.fps_per_image, [0, 0, 0.5, 1, 1.5])
+    np.testing.assert_array_equal(curve.sensitivity, [0, 1 / 3, 2 / 3, 1, 1])
+    rates = (0.25, 0.5, 1, 2, 4, 8)
+    assert froc_score(curve, rates, rule="linear") == pytest.approx(
+        compute_froc_score(fps, sens, rates), abs=1e-12
+    )
+    assert froc_sensitivities(curve, (0.25,), rule="linear") == pytest.approx({0.25: 0.5}, abs=1e-12)
+    assert froc_sensitivities(curve, (0.25, 1.5)) == {0.25: 1 / 3, 1.5: 1.0}  # step: points that exist
 
 
 def test_lowest_score_kept_when_nothing_missed():
