@@ -1,4 +1,14 @@
-"""Calibration of predicted probabilities: expected calibration error."""
+"""Calibration of predicted probabilities: expected calibration error.
+
+Why not :func:`monai.metrics.calibration_binning` / ``CalibrationErrorMetric`` (MONAI 1.6; issue 13, measured
+with MONAI 1.6.1): they bin differently and in ``float32``. Their boundaries are ``float32``
+``linspace(0, 1 + eps)`` searched with ``torch.bucketize``, so a probability on a bin edge falls into the
+lower bin with either ``right`` setting (10 bins: 0.1 -> bin 0, 0.5 -> bin 4, 0.9 -> bin 8; and 0.3 -> bin 2
+with ``right=False`` but bin 3 with ``right=True``), not the documented ``[left, right)``; and they sum in
+``float32`` (ECE 1.7e-7 off ours on 20,000 random cases). Here the bins are exactly ``[k/n, (k+1)/n)`` in
+``float64`` (``numpy.bincount``; the last bin closed, as ``numpy.histogram``), which matters because scores
+on an edge are common (0.5 = sigmoid(0), rounded scores) and move the ECE by whole cases.
+"""
 
 from __future__ import annotations
 
