@@ -39,3 +39,19 @@ def test_well_calibrated_sample_has_small_ece():
 def test_bad_probabilities(p, error):
     with pytest.raises(ValueError, match=error):
         expected_calibration_error([0, 1], p)
+
+
+def test_agrees_with_monai_off_the_bin_edges():
+    """Off the bin edges our ECE is MONAI's CalibrationErrorMetric (float32 there); on an edge MONAI's bins
+    put the score in the lower bin (why calibration.py keeps its own, see its docstring)."""
+    torch = pytest.importorskip("torch")
+    from monai.metrics import CalibrationErrorMetric, calibration_binning
+
+    rng = np.random.default_rng(1)
+    p = rng.random(5000)
+    y = rng.random(5000) < p**1.5
+    metric = CalibrationErrorMetric(num_bins=10)
+    metric(torch.as_tensor(p)[None, None], torch.as_tensor(y, dtype=torch.float64)[None, None])
+    assert expected_calibration_error(y, p) == pytest.approx(float(metric.aggregate()), abs=1e-6)
+    _, _, theirs = calibration_binning(torch.tensor([[[0.5]]]), torch.tensor([[[1.0]]]), num_bins=10)
+    assert reliability_bins([1], [0.5])[2][5] == 1 and theirs[0, 0, 4] == 1
