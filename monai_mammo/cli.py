@@ -158,7 +158,7 @@ def _cache_build(args: argparse.Namespace) -> int:
         + (f", {report.pruned} stale entries removed" if args.prune else "")
         + f" in {report.seconds:.1f} s; {report.nbytes / 2**20:.1f} MiB"
         + f" ({per_image / 2**10:.0f} KiB per entry)"
-        + f" in {report.folder}"
+        + f" in {', '.join(str(f) for f in report.folders) or report.folder}"
     )
     for source, error, message in report.failed:
         print(f"failed: {source}: {error}: {message}", file=sys.stderr)
@@ -187,7 +187,10 @@ def _add_cache_commands(sub: Any) -> None:
     )
     build.add_argument("--workers", type=int, default=2, help="worker processes (default 2; 0: this one)")
     build.add_argument(
-        "--transforms_id", default="train#deterministic_transforms", help="the deterministic transform list"
+        "--transforms_id",
+        default=None,
+        help="the deterministic transform list for every datalist (default: each datalist's section's "
+        "deterministic_transforms when the config has one, else train#deterministic_transforms)",
     )
     build.add_argument(
         "--datalist_id",
