@@ -15,13 +15,12 @@ from monai.transforms import LoadImaged
 
 from monai_mammo.bundle import (
     AllInputsFailedError,
-    FailureSkippingDataLoader,
-    MammoAutoReader,
     TrainingStateError,
     check_checkpoint,
     check_inputs,
     check_outcome,
 )
+from monai_mammo.data import FailureSkippingDataLoader, MammoAutoReader
 from monai_mammo.data.phantom import make_phantom, write_phantom_dicom
 
 MAIN = "/venv/lib/python3.11/site-packages/monai/bundle/__main__.py"

@@ -27,8 +27,9 @@ from ignite.engine import Events
 from monai.bundle import ConfigParser, ConfigWorkflow, verify_metadata, verify_net_in_out
 from PIL import Image
 
-from monai_mammo.bundle import ExamReport, locate_bundle_root
+from monai_mammo.bundle import locate_bundle_root
 from monai_mammo.data import MammoDicomReader
+from monai_mammo.outputs import ExamReport
 from monai_mammo.transforms import BreastMask
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from bundle_helpers import bundle_workflow
 
 hd = pytest.importorskip("highdicom", reason="the pacs extra (highdicom) is not installed")
 
-from monai_mammo.bundle import ExamReport  # noqa: E402
+from monai_mammo.outputs import ExamReport  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "bundles" / "mammo_classification"

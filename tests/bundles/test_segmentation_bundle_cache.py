@@ -15,9 +15,8 @@ from bundle_helpers import bundle_workflow
 from monai.bundle import ConfigParser
 from monai.engines import default_prepare_batch
 
-from monai_mammo.bundle import FailureSkippingCacheDataset
 from monai_mammo.cli import main
-from monai_mammo.data import PreprocessedCacheDataset
+from monai_mammo.data import FailureSkippingCacheDataset, PreprocessedCacheDataset
 from monai_mammo.engines import DeviceAugmentation
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,14 +12,15 @@ import pytest
 from monai.transforms import LoadImage, LoadImaged
 from PIL import Image
 
-from monai_mammo.bundle import MammoAutoReader, silence_unused_reader_notices
 from monai_mammo.data import (
+    MammoAutoReader,
     MammoDicomReader,
     MammoImageReader,
     MammoNiftiReader,
     MammoReadError,
     NotDicomError,
     UnsupportedImageError,
+    silence_unused_reader_notices,
 )
 from monai_mammo.data.phantom import make_phantom, write_phantom_dicom
 

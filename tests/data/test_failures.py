@@ -10,7 +10,7 @@ import torch
 from monai.data import Dataset
 from monai.transforms import Compose, Lambda, LoadImaged
 
-from monai_mammo.bundle import (
+from monai_mammo.data import (
     FailureSkippingCacheDataset,
     FailureSkippingDataLoader,
     ItemFailure,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monai_mammo.bundle import class_source_weights, patch_training_items
+from monai_mammo.data import class_source_weights, patch_training_items
 
 
 def write(tmp_path: Path, items: list[dict]) -> str:

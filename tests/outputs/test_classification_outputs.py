@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from monai_mammo.bundle import heatmap_overlay, write_classification_outputs
+from monai_mammo.outputs import heatmap_overlay, write_classification_outputs
 
 
 def test_files_are_written_in_the_original_geometry(tmp_path: Path) -> None:

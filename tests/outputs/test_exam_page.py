@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from monai_mammo.bundle import MammoAutoReader
+from monai_mammo.data import MammoAutoReader
 from monai_mammo.outputs.exam_page import exam_page_html, index_page_html, suspicion, view_layers
 
 SAMPLE = Path(__file__).resolve().parents[2] / "bundles" / "mammo_classification" / "sample" / "images"

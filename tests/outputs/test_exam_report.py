@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from monai_mammo.bundle import (
+from monai_mammo.metrics import ExamAggregator, ViewPrediction
+from monai_mammo.outputs import (
     ExamReport,
     exam_folder_name,
     write_classification_outputs,
     write_segmentation_outputs,
 )
-from monai_mammo.metrics import ExamAggregator, ViewPrediction
 
 
 @pytest.fixture()

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from monai_mammo.bundle import UniqueOutputNames
+from monai_mammo.outputs import UniqueOutputNames
 
 
 def test_names_are_relative_unique_and_stable(caplog: pytest.LogCaptureFixture) -> None:

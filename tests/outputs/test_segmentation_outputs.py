@@ -14,7 +14,9 @@ import pytest
 import torch
 from PIL import Image
 
-from monai_mammo.bundle import (
+from monai_mammo.data import MammoNiftiReader
+from monai_mammo.metrics import LESION_COLUMNS
+from monai_mammo.outputs import (
     encode_nifti,
     encode_png,
     output_name,
@@ -22,8 +24,6 @@ from monai_mammo.bundle import (
     write_lesion_csv,
     write_segmentation_outputs,
 )
-from monai_mammo.data import MammoNiftiReader
-from monai_mammo.metrics import LESION_COLUMNS
 
 
 @pytest.mark.parametrize(

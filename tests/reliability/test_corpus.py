@@ -31,8 +31,13 @@ from monai.transforms import Compose, LoadImaged
 from PIL import Image
 from results import record
 
-from monai_mammo.bundle import FailureSkippingDataLoader, MammoAutoReader, root_cause
-from monai_mammo.data import MammoDicomReader, MammoReadError
+from monai_mammo.data import (
+    FailureSkippingDataLoader,
+    MammoAutoReader,
+    MammoDicomReader,
+    MammoReadError,
+    root_cause,
+)
 from monai_mammo.data.datasets import prepare_dataset
 from monai_mammo.data.datasets.cache import decode_image
 from monai_mammo.data.datasets.prepare import report_path

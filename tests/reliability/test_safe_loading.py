@@ -20,7 +20,7 @@ import torch
 from ignite.engine import Engine
 from monai.bundle import ConfigWorkflow
 
-from monai_mammo.bundle import root_cause
+from monai_mammo.data import root_cause
 from monai_mammo.handlers import ResumeCheckpoint
 
 REPO = Path(__file__).resolve().parents[2]

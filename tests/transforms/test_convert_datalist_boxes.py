@@ -17,7 +17,7 @@ from monai.transforms import Compose, LoadImaged, Resized
 from monai.transforms.inverse import TraceKeys
 from transform_helpers import to_numpy
 
-from monai_mammo.bundle import MammoAutoReader
+from monai_mammo.data import MammoAutoReader
 from monai_mammo.data.datasets import BoxMask, scan_ddsm_boxes
 from monai_mammo.transforms import (
     BreastMaskd,

@@ -10,7 +10,7 @@ from monai.transforms import Compose, LoadImaged
 from PIL import Image
 from transform_helpers import ARRAY_TYPES, as_type, to_numpy
 
-from monai_mammo.bundle import FailureSkippingDataLoader, MammoAutoReader
+from monai_mammo.data import FailureSkippingDataLoader, MammoAutoReader
 from monai_mammo.data.errors import BlankImageError, MammoReadError, SizeMismatchError
 from monai_mammo.transforms import (
     CheckSameSizeD,
