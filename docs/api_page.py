@@ -37,6 +37,8 @@ SECTIONS: list[tuple[str, list[str] | str]] = [
             "monai_mammo.data.preprocessed_dataset",
             "monai_mammo.data.cache_keys",
             "monai_mammo.data.cache_entry",
+            "monai_mammo.data.failures",
+            "monai_mammo.data.training_items",
             "monai_mammo.data.loader_settings",
             "monai_mammo/engines",
         ],
@@ -46,6 +48,7 @@ SECTIONS: list[tuple[str, list[str] | str]] = [
     ("Inferers", "monai_mammo/inferers"),
     ("Metrics", "monai_mammo/metrics"),
     ("Handlers", "monai_mammo/handlers"),
+    ("Run outputs and exam reports", "monai_mammo/outputs"),
     ("Bundle support", "monai_mammo/bundle"),
     ("Visualisation", "monai_mammo/visualize"),
     ("MONAI Label", "monai_mammo/label"),
@@ -53,11 +56,18 @@ SECTIONS: list[tuple[str, list[str] | str]] = [
 ]
 
 
+def _deprecated(path: Path) -> bool:
+    """A module kept only so that old import paths still work (its docstring opens "Deprecated module")."""
+    return path.read_text().startswith('"""Deprecated module')
+
+
 def _modules(entry: str) -> list[str]:
     if "/" not in entry:
         return [entry]
     folder = ROOT / entry
-    files = sorted(p for p in folder.rglob("*.py") if p.name != "__init__.py") if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    files = sorted(p for p in folder.rglob("*.py") if p.name != "__init__.py" and not _deprecated(p))
     return [".".join(p.relative_to(ROOT).with_suffix("").parts) for p in files]
 
 

@@ -1,6 +1,6 @@
 """What a file holds, from its first bytes: so that a reader refusing a file can say "this is a JPEG".
 
-The readers choose a file's format by its name's suffix (see :class:`~monai_mammo.bundle.MammoAutoReader`),
+The readers choose a file's format by its name's suffix (see :class:`~monai_mammo.data.MammoAutoReader`),
 so a JPEG saved as ``scan.dcm`` reaches the DICOM reader. :func:`sniff_file_type` recognises the formats
 the package reads (DICOM, PNG, JPEG, TIFF, PGM/PNM, NIfTI) by their signatures, and :func:`rename_fix`
 words the fix a reader gives when the name and the content disagree.

@@ -184,7 +184,7 @@ class ClassificationReport(PerImageHandler):
         seed: bootstrap seed.
         n_bins: calibration bins.
         data_root_dir: input folder the image names are relative to (see
-            :func:`monai_mammo.bundle.output_name`).
+            :func:`monai_mammo.outputs.output_name`).
         aggregator: the exam aggregation (default ``ExamAggregator(class_names)``).
         output_transform: maps ``engine.state.output`` to a list of per-image dictionaries.
         name: logger name (default: the engine's logger).

@@ -155,10 +155,10 @@ class ClassificationWriter(PerImageHandler):
     class probabilities under ``pred_key`` (``(K,)``, e.g. ``Activationsd(softmax=True)``), and, optionally,
     a heat map under ``heatmap_key`` and the image under ``image_key``, both in the original geometry
     (``Invertd(keys=["cam", "image"], transform=preprocessing, orig_keys="image")``). At each iteration it
-    writes ``<output_dir>/<name>/`` (:func:`monai_mammo.bundle.write_classification_outputs`: ``heatmap.png``,
-    ``overlay.png``, ``prediction.json``); when the run completes it aggregates the images into breasts and
-    exams with :class:`monai_mammo.metrics.ExamAggregator` (breast = mean of its views, exam = max over its
-    breasts, by default) and writes into ``output_dir``, atomically:
+    writes ``<output_dir>/<name>/`` (:func:`monai_mammo.outputs.write_classification_outputs`:
+    ``heatmap.png``, ``overlay.png``, ``prediction.json``); when the run completes it aggregates the images
+    into breasts and exams with :class:`monai_mammo.metrics.ExamAggregator` (breast = mean of its views,
+    exam = max over its breasts, by default) and writes into ``output_dir``, atomically:
 
     - ``predictions.csv``: one row per image (name, source, exam, patient, laterality, view, the rule that
       grouped its exam, ``p_<class>``, predicted class, the label when the data has one, the output folder);
@@ -182,8 +182,8 @@ class ClassificationWriter(PerImageHandler):
         heatmap_class: the class index the heat maps explain (recorded in the outputs; ``None``: each
             image's predicted class).
         data_root_dir: input folder the output names are relative to (see
-            :func:`monai_mammo.bundle.output_name`; two inputs that would share a name in one run keep their
-            suffix, :class:`monai_mammo.bundle.UniqueOutputNames`); ``None`` uses the file name alone.
+            :func:`monai_mammo.outputs.output_name`; two inputs that would share a name in one run keep their
+            suffix, :class:`monai_mammo.outputs.UniqueOutputNames`); ``None`` uses the file name alone.
         aggregator: the breast/exam aggregation (default ``ExamAggregator(class_names)``).
         overlay_max_size: the longest side of ``overlay.png``.
         output_transform: maps ``engine.state.output`` to a list of per-image dictionaries (default: the

@@ -148,7 +148,7 @@ class SegmentationWriter(PerImageHandler):
             self.dicom.write_reports(self.output_dir)
 
     def unique_name(self, source: str) -> str:
-        """The output folder name of ``source`` (:func:`~monai_mammo.bundle.output_name`), unique in a run.
+        """The output folder name of ``source`` (:func:`~monai_mammo.outputs.output_name`), unique in a run.
 
         When another input already took the name, the suffix is kept (``scan_png``), then a counter added.
 

@@ -101,7 +101,7 @@ def write_classification_outputs(
 
     Args:
         output_dir: the run's output folder.
-        name: the image's output name (e.g. from :func:`monai_mammo.bundle.output_name`).
+        name: the image's output name (e.g. from :func:`monai_mammo.outputs.output_name`).
         probs: the class probabilities.
         heatmap: ``(H, W)`` or ``(1, H, W)`` heat map in ``[0, 1]`` in the original geometry (``None``: none).
         image: the image, same shape, for the overlay (``None``: no overlay).

@@ -1,6 +1,6 @@
 """The exam report page: one self-contained HTML file per exam and an index of all exams by suspicion.
 
-:class:`~monai_mammo.bundle.ExamReport` (``html_report=True``) writes ``<exam>/report.html`` and
+:class:`~monai_mammo.outputs.ExamReport` (``html_report=True``) writes ``<exam>/report.html`` and
 ``index.html`` with the functions here. A page needs no server and no network: its pictures are PNGs
 embedded as base64 ``data:`` URLs, its style is inline CSS, and the overlays are switched by checkboxes with
 CSS alone (no script, nothing fetched). It opens from disk in any browser.
@@ -76,7 +76,7 @@ def view_layers(
 
     Args:
         image: ``(H, W)`` image, breast brighter than the background, any intensity scale (shown between its
-            1st and 99th percentiles, as in :func:`~monai_mammo.bundle.overlay_image`).
+            1st and 99th percentiles, as in :func:`~monai_mammo.outputs.overlay_image`).
         heat: ``(H, W)`` heat map in ``[0, 1]`` on the image's grid, or ``None``.
         lesion_mask: ``(H, W)`` lesion mask on the image's grid (non-zero: lesion), or ``None``.
         laterality: ``"R"`` or ``"L"`` (anything else: never mirrored).
@@ -208,7 +208,7 @@ def exam_page_html(
     """The exam's page: the hanging with its overlays, the scores, the lesion table and the limits.
 
     Args:
-        report: the exam's ``report.json`` content (:class:`~monai_mammo.bundle.ExamReport`).
+        report: the exam's ``report.json`` content (:class:`~monai_mammo.outputs.ExamReport`).
         layers: per image name, its :func:`view_layers`; an image without layers is not shown. The first
             image of each slot of :data:`HANGING` is hung there; the others follow below the hanging.
         limits: the model card's limits in one line (``None``: not shown).

@@ -1,7 +1,7 @@
 """``ExamReport``: one report folder per exam from a classification run and a segmentation run.
 
 The two bundles of this project each write per-image outputs under their own output folder, named by
-:func:`monai_mammo.bundle.output_name` of the same input file, so the outputs of one mammogram can be paired
+:func:`monai_mammo.outputs.output_name` of the same input file, so the outputs of one mammogram can be paired
 by name:
 
 - classification (``mammo_classification``, :class:`monai_mammo.handlers.ClassificationWriter`):

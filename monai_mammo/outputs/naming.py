@@ -1,11 +1,11 @@
 """``UniqueOutputNames``: output folder names that stay unique within one run.
 
-:func:`monai_mammo.bundle.output_name` drops the image suffix, so ``scan.dcm`` and ``scan.png`` side by
+:func:`monai_mammo.outputs.output_name` drops the image suffix, so ``scan.dcm`` and ``scan.png`` side by
 side would share the folder ``scan``. The writers of this package
 (:class:`~monai_mammo.handlers.SegmentationWriter`, :class:`~monai_mammo.handlers.ClassificationWriter`)
 name their folders through this class: the later input keeps its suffix (``scan_png``), and both bundles
 give one input the same folder name in runs over the same folder, which
-:class:`~monai_mammo.bundle.ExamReport` relies on to pair their outputs.
+:class:`~monai_mammo.outputs.ExamReport` relies on to pair their outputs.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class UniqueOutputNames:
     """Give each input of a run its output folder name, unique in that run.
 
     Args:
-        data_root_dir: input folder the names are relative to (see :func:`~monai_mammo.bundle.output_name`);
+        data_root_dir: input folder the names are relative to (see :func:`~monai_mammo.outputs.output_name`);
             ``None``, or a file (a run over one image), uses the file name alone.
         logger: where the renaming warning goes (default: this module's logger).
 

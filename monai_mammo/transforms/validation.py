@@ -5,7 +5,7 @@ A reader cannot tell an all-black mammogram from an empty lesion mask (both are 
 and it reads an image and its mask separately, so these two checks run after ``LoadImaged``, where the
 roles of the keys are known. Both raise a :class:`~monai_mammo.data.errors.MammoReadError` subclass naming
 the file (from the ``MetaTensor`` metadata), so that a batch job
-(:class:`~monai_mammo.bundle.FailureSkippingDataLoader`) records the file and goes on::
+(:class:`~monai_mammo.data.FailureSkippingDataLoader`) records the file and goes on::
 
     Compose([
         LoadImaged(keys=["image", "label"], reader=MammoAutoReader()),
