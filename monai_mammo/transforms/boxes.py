@@ -12,7 +12,8 @@ as image tools do: ``[x0, y0, x1, y1]`` with x the column (``box_format`` ``"xyx
 :class:`~monai_mammo.transforms.CanonicalLateralityd` and :class:`~monai_mammo.transforms.CropBreastd` move
 boxes under their ``box_keys``, :class:`~monai_mammo.transforms.ResizeToFitd` scales them, and
 :class:`ResizeBoxd` makes them follow MONAI's ``Resized``. The maths is MONAI's (``flip_boxes``,
-``resize_boxes`` of :mod:`monai.apps.detection.transforms.box_ops`).
+``resize_boxes``, ``swapaxes_boxes`` of :mod:`monai.apps.detection.transforms.box_ops`; a translation is
+ours, see :func:`translate_boxes`).
 """
 
 from __future__ import annotations
@@ -79,6 +80,12 @@ def translate_boxes(boxes: Any, offset: Sequence[float], box_mode: Any = None) -
     """Add ``offset`` (one value per spatial axis) to every box corner (a crop uses ``-start``).
 
     Boxes are not clipped, so a translation is undone exactly by the opposite one.
+
+    Not MONAI's ``apply_affine_to_boxes`` with a translation matrix (issue 13, measured with MONAI 1.6.1): it
+    computes in ``float32`` and casts back to the input's dtype, so ``float64`` boxes near 3000 px move up to
+    1.3e-4 px off, and integer boxes are truncated (``[10, 20]`` moved by ``(0.3, -1234.7)`` gives
+    ``[10, -1214]``); here the sum keeps ``float64`` and makes integer boxes ``float32``. MONAI's
+    ``spatial_crop_boxes`` clips to the crop, which would make a crop's undo lose the box's outside part.
 
     Args:
         boxes: ``(N, 4)`` boxes in ``box_mode`` (MONAI ``StandardMode`` if ``None``).
@@ -153,7 +160,9 @@ def swap_box_axes(boxes: Any) -> Any:
         except (TypeError, ValueError) as e:
             raise ValueError(f"swap_box_axes: boxes must be [x0, y0, x1, y1] lists, got {boxes!r}.") from e
     _check_boxes(boxes, "swap_box_axes")
-    return boxes[:, [1, 0, 3, 2]]
+    from monai.apps.detection.transforms.box_ops import swapaxes_boxes
+
+    return swapaxes_boxes(boxes, 0, 1)
 
 
 class ConvertDatalistBoxesd(MapTransform, InvertibleTransform):
