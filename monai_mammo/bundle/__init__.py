@@ -67,7 +67,7 @@ _MOVED = {
     "patch_training_items": "monai_mammo.data.training_items",
     "WrittenOutputs": "monai_mammo.outputs.segmentation",
     "encode_nifti": "monai_mammo.outputs.segmentation",
-    "encode_png": "monai_mammo.outputs.segmentation",
+    "encode_png": "monai_mammo.io.png",
     "output_name": "monai_mammo.outputs.segmentation",
     "overlay_image": "monai_mammo.outputs.segmentation",
     "write_lesion_csv": "monai_mammo.outputs.segmentation",

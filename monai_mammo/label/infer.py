@@ -30,9 +30,10 @@ from monailabel.tasks.infer.bundle import BundleInferTask
 
 from monai_mammo.data.mammo_meta import pixel_spacing_pair
 from monai_mammo.io.dicom_derived import DerivedAlgorithm
+from monai_mammo.io.png import encode_png
 from monai_mammo.label.dicom_answer import dicom_seg_answer
 from monai_mammo.metrics.lesions import DEFAULT_MIN_AREA_MM2, DEFAULT_MIN_AREA_PX, lesion_table
-from monai_mammo.outputs.segmentation import encode_nifti, encode_png
+from monai_mammo.outputs.segmentation import encode_nifti
 from monai_mammo.utils.array_2d import as_2d
 from monai_mammo.utils.enums import MammoMetaKey
 from monai_mammo.utils.json_text import strict_json

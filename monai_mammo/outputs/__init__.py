@@ -1,7 +1,7 @@
 """What a run writes: the per-image files of a segmentation or classification run and the exam report.
 
 - :mod:`.segmentation`: the per-image writers of a segmentation run (mask, probability map, overlay, lesion
-  table) and the PNG/NIfTI encoders they share, each file written atomically;
+  table), each file written atomically, and the NIfTI encoder;
 - :mod:`.classification`: the per-image writers of a classification run (heat map, overlay, prediction
   record), each file written atomically;
 - :mod:`.dicom`: :class:`~monai_mammo.outputs.dicom.DicomOutputs`, a DICOM SEG per DICOM input and a DICOM
@@ -26,7 +26,6 @@ from monai_mammo.outputs.naming import UniqueOutputNames
 from monai_mammo.outputs.segmentation import (
     WrittenOutputs,
     encode_nifti,
-    encode_png,
     output_name,
     overlay_image,
     write_lesion_csv,
@@ -39,7 +38,6 @@ __all__ = [
     "UniqueOutputNames",
     "WrittenOutputs",
     "encode_nifti",
-    "encode_png",
     "exam_folder_name",
     "exam_page_html",
     "heatmap_overlay",

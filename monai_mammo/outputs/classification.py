@@ -28,7 +28,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from monai_mammo.io import atomic_write_bytes
-from monai_mammo.outputs.segmentation import encode_png, overlay_image
+from monai_mammo.io.png import encode_png
+from monai_mammo.outputs.segmentation import overlay_image
 from monai_mammo.utils.array_2d import as_2d
 from monai_mammo.utils.json_text import strict_json_text
 

@@ -28,7 +28,7 @@ import torch
 from PIL import Image
 from scipy import ndimage
 
-from monai_mammo.outputs.segmentation import encode_png
+from monai_mammo.io.png import encode_png
 from monai_mammo.transforms.breast_region import image_chest_wall_score
 
 __all__ = [

@@ -50,8 +50,9 @@ from monai_mammo.io.dicom_derived import (
     write_dataset,
 )
 from monai_mammo.io.dicom_sr import ClassifierScores, ImageFindings, exam_measurement_report
+from monai_mammo.io.png import encode_png
 from monai_mammo.outputs.exam_page import ViewLayers, exam_page_html, index_page_html, view_layers
-from monai_mammo.outputs.segmentation import encode_png, overlay_image
+from monai_mammo.outputs.segmentation import overlay_image
 from monai_mammo.utils.json_text import strict_json_text
 
 __all__ = ["ExamReport", "exam_folder_name"]

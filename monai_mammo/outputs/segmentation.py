@@ -34,11 +34,11 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 
 from monai_mammo.data.mammo_meta import pixel_spacing_pair
 from monai_mammo.io import atomic_write_bytes
+from monai_mammo.io.png import encode_png
 from monai_mammo.metrics.lesions import (
     DEFAULT_MIN_AREA_MM2,
     DEFAULT_MIN_AREA_PX,
@@ -50,7 +50,6 @@ from monai_mammo.utils.array_2d import as_2d
 __all__ = [
     "WrittenOutputs",
     "encode_nifti",
-    "encode_png",
     "output_name",
     "overlay_image",
     "write_lesion_csv",
@@ -103,15 +102,6 @@ def output_name(filename: str | os.PathLike[str], data_root_dir: str | os.PathLi
         if lower.endswith(suffix):
             return name[: -len(suffix)]
     return name
-
-
-def encode_png(array: np.ndarray) -> bytes:
-    """PNG bytes of a ``(H, W)`` or ``(H, W, 3)`` uint8 array."""
-    if array.dtype != np.uint8:
-        raise TypeError(f"encode_png expects uint8, got {array.dtype}.")
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def encode_nifti(

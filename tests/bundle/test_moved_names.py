@@ -14,7 +14,7 @@ OLD_MODULES = {
     "monai_mammo.bundle.readers": ("monai_mammo.data.readers.auto", "MammoAutoReader"),
     "monai_mammo.bundle.failures": ("monai_mammo.data.failures", "FailureSkippingCacheDataset"),
     "monai_mammo.bundle.training_items": ("monai_mammo.data.training_items", "patch_training_items"),
-    "monai_mammo.bundle.outputs": ("monai_mammo.outputs.segmentation", "encode_png"),
+    "monai_mammo.bundle.outputs": ("monai_mammo.outputs.segmentation", "write_lesion_csv"),
     "monai_mammo.bundle.classification_outputs": ("monai_mammo.outputs.classification", "heatmap_overlay"),
     "monai_mammo.bundle.dicom_outputs": ("monai_mammo.outputs.dicom", "DicomOutputs"),
     "monai_mammo.bundle.naming": ("monai_mammo.outputs.naming", "UniqueOutputNames"),
@@ -30,7 +30,7 @@ def test_package_names_warn_and_are_the_moved_objects(name: str) -> None:
         old = getattr(monai_mammo.bundle, name)
     assert old is getattr(importlib.import_module(new_module), name)
     # and the package of the new place exports it too
-    package = "monai_mammo.data" if new_module.startswith("monai_mammo.data") else "monai_mammo.outputs"
+    package = ".".join(new_module.split(".")[:2])
     assert getattr(importlib.import_module(package), name) is old
 
 

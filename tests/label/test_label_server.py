@@ -34,8 +34,8 @@ from label_server import (  # noqa: E402
     wait_for_training,
 )
 
+from monai_mammo.io import encode_png  # noqa: E402
 from monai_mammo.label import write_label_app  # noqa: E402
-from monai_mammo.outputs.segmentation import encode_png  # noqa: E402
 
 MIAS = "mdb001"  # a real mini-MIAS mammogram with a circumscribed benign mass
 CBIS = "1-130"  # a real CBIS-DDSM DICOM (RLE, about 4500 x 2800)

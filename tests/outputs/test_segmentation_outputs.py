@@ -15,10 +15,10 @@ import torch
 from PIL import Image
 
 from monai_mammo.data import MammoNiftiReader
+from monai_mammo.io import encode_png
 from monai_mammo.metrics import LESION_COLUMNS
 from monai_mammo.outputs import (
     encode_nifti,
-    encode_png,
     output_name,
     overlay_image,
     write_lesion_csv,

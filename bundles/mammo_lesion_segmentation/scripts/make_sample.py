@@ -18,8 +18,7 @@ from pydicom.uid import RLELossless
 
 from monai_mammo.data.datalist import write_datalist
 from monai_mammo.data.phantom import LesionSpec, make_phantom, write_phantom_dicom
-from monai_mammo.io import atomic_write_bytes
-from monai_mammo.outputs.segmentation import encode_png
+from monai_mammo.io import atomic_write_bytes, encode_png
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample"
 SHAPE = (512, 416)

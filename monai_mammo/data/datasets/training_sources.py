@@ -35,8 +35,7 @@ from monai_mammo.data.datasets.cache import decode_image
 from monai_mammo.data.datasets.masks import colour_lesion_masks
 from monai_mammo.data.datasets.prepare import prepare_dataset
 from monai_mammo.data.phantom import write_phantom_dataset
-from monai_mammo.io import atomic_write_bytes
-from monai_mammo.outputs.segmentation import encode_png
+from monai_mammo.io import atomic_write_bytes, encode_png
 
 __all__ = [
     "FOLDS",
