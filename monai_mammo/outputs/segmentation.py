@@ -34,6 +34,7 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
+from monai.visualize import blend_images
 from scipy import ndimage
 
 from monai_mammo.data.mammo_meta import pixel_spacing_pair
@@ -130,6 +131,8 @@ def overlay_image(
 ) -> np.ndarray:
     """An RGB picture of a prediction: grey image, red probability heat, yellow mask outline.
 
+    The heat is laid on with :func:`monai.visualize.blend_images` (opacity ``alpha * prob``).
+
     Args:
         image: ``(H, W)`` image, any intensity scale (shown between its 1st and 99th percentiles).
         prob: ``(H, W)`` probabilities in ``[0, 1]``.
@@ -148,9 +151,19 @@ def overlay_image(
     lo, hi = np.percentile(finite, [1.0, 99.0]) if finite.size else (0.0, 1.0)
     grey = np.clip((img - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(img)
     grey = np.nan_to_num(grey)
-    rgb = np.repeat(grey[..., None], 3, axis=-1)
-    heat = (alpha * p)[..., None]
-    rgb = rgb * (1.0 - heat) + heat * np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    # MONAI's blend, image * (1 - w) + colour * w with w = alpha * p; the one colour, red, is the colour map's
+    # value at a label of 0 ("autumn" starts at pure red): the label is all 0 and no pixel is transparent.
+    # The same picture as the hand blend it replaced, to the byte (measured on a 2048 x 1640 image; 12 ms
+    # slower there, 101 vs 89 ms, beside the PNG encoding of the same picture).
+    blended = blend_images(
+        grey[None],
+        np.zeros_like(p)[None],
+        alpha=(alpha * p)[None],
+        cmap="autumn",
+        rescale_arrays=False,
+        transparent_background=False,
+    )
+    rgb = np.moveaxis(np.asarray(blended), 0, -1)
     outline = m & ~ndimage.binary_erosion(m)
     rgb[outline] = (1.0, 1.0, 0.0)
     return np.round(rgb * 255.0).astype(np.uint8)
