@@ -75,6 +75,18 @@ def test_overlay_is_reduced_and_marks_the_lesion() -> None:
     assert (rgb == (255, 255, 0)).all(axis=-1).any()  # the yellow outline
 
 
+def test_overlay_heat_is_pure_red_weighted_by_alpha_times_prob() -> None:
+    # a flat image is black after its 1st-99th percentile window: the pixel is then red * alpha * prob
+    prob = np.zeros((8, 8), np.float32)
+    prob[2, 2], prob[5, 5] = 1.0, 0.25
+    rgb = overlay_image(np.full((8, 8), 7.0), prob, np.zeros((8, 8)), alpha=0.6)
+    assert (
+        rgb[2, 2].tolist() == [153, 0, 0]
+        and rgb[5, 5].tolist() == [38, 0, 0]
+        and rgb[0, 0].tolist() == [0, 0, 0]
+    )
+
+
 def test_write_segmentation_outputs(tmp_path: Path) -> None:
     prob = torch.zeros(1, 40, 30)
     prob[0, 5:10, 5:9] = 0.8
