@@ -74,6 +74,10 @@ def view_layers(
 ) -> ViewLayers:
     """The three layers of one view on the page, downscaled, and whether to mirror it.
 
+    The heat and the lesion outline stay separate transparent PNGs over the grey image, not one picture
+    blended by :func:`monai.visualize.blend_images` (as ``overlay.png`` is): the page's checkboxes switch
+    each layer on and off in the browser, which a blended picture cannot.
+
     Args:
         image: ``(H, W)`` image, breast brighter than the background, any intensity scale (shown between its
             1st and 99th percentiles, as in :func:`~monai_mammo.outputs.overlay_image`).
