@@ -4,10 +4,11 @@ heat map of a lesion-evidence network."""
 from __future__ import annotations
 
 from monai_mammo.inferers.breast_mask import BatchBreastMask
+from monai_mammo.inferers.breast_windows import select_breast_windows
 from monai_mammo.inferers.evidence_map import EvidenceMapInferer
 from monai_mammo.inferers.gradcam import GradCAMInferer, normalize_heatmap
 from monai_mammo.inferers.inferer import BreastSlidingWindowInferer
-from monai_mammo.inferers.sliding_window import breast_sliding_window_inference, select_breast_windows
+from monai_mammo.inferers.sliding_window import breast_sliding_window_inference
 
 __all__ = [
     "BatchBreastMask",

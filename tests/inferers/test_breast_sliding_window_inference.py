@@ -110,13 +110,13 @@ def test_window_count_dtype_bounds_the_real_counts(roi, interval):
     """The integer type of the constant-mode count map holds the largest count the grid can give."""
     from monai.data.utils import dense_patch_slices
 
-    from monai_mammo.inferers.sliding_window import _window_count_dtype
+    from monai_mammo.inferers.window_merger import window_count_dtype
 
     image = tuple(3 * r + 5 for r in roi)  # the last window is shifted back: one more overlap
     counts = np.zeros(image, dtype=np.int64)
     for s in dense_patch_slices(image, roi, interval, return_slice=True):
         counts[s] += 1
-    dtype = _window_count_dtype(roi, interval)
+    dtype = window_count_dtype(roi, interval)
     assert counts.max() <= torch.iinfo(dtype).max
     assert dtype == (torch.uint8 if len(roi) == 2 else torch.int16)
 
@@ -341,3 +341,13 @@ def test_cuda_devices(where):
     assert out.device == ref.device
     m = mask.to(ref.device)
     torch.testing.assert_close(out[m], ref[m], atol=ATOL, rtol=0)
+
+
+def test_select_breast_windows_old_module_path_warns():
+    """``select_breast_windows`` moved to ``inferers.breast_windows``; the old module path still gives it."""
+    import monai_mammo.inferers.sliding_window as old
+    from monai_mammo.inferers.breast_windows import select_breast_windows as new
+
+    with pytest.warns(DeprecationWarning, match=r"sliding_window\.select_breast_windows .*breast_windows"):
+        assert old.select_breast_windows is new
+    assert new is select_breast_windows
