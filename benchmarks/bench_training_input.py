@@ -10,6 +10,9 @@ images, each through the same ``DataLoader`` (``--workers``, default the choice 
   crop, resize, canonical side, breast percentiles, flip, affine), every step every epoch;
 - (c) ``cache_cpu``: :class:`monai_mammo.data.PreprocessedCacheDataset` holding (b)'s deterministic steps on
   disk (float16 image, uint8 breast mask, memory-mapped ``.npy``), flip and affine per item in the workers;
+  the affine is :class:`monai_mammo.transforms.FastRandAffined` (MONAI's ``RandAffined`` with the same
+  arguments, draws and outputs, its grid made by ``affine_grid``); ``cache_cpu_monai_affine`` is the same
+  pipeline with MONAI's ``RandAffined``, side by side;
 - (d) ``cache_device``: the same cache, flip and affine by :class:`monai_mammo.engines.DeviceAugmentation`
   on the batch after the copy to the GPU (``null`` without one; ``--device cpu`` runs it on the CPU).
 
@@ -21,7 +24,8 @@ busy (goal >= 0.9).
 
 Inputs: the 4 real full-field CBIS-DDSM DICOMs (``../shared/data/cbis_ddsm/dicom``) and ``--phantoms N``
 full-field (4096 x 3328) phantom DICOMs. ``--json PATH`` writes
-``{"images_per_s": {"plain", "chain", "cache_cpu", "cache_device"}, "cache": {...}, ...}``.
+``{"images_per_s": {"plain", "chain", "cache_cpu", "cache_cpu_monai_affine", "cache_device"}, "cache": {...},
+...}``.
 
 Run: ``nice -n 10 python benchmarks/bench_training_input.py --phantoms 4 --epochs 2`` (about 2-3 minutes on 2
 CPU cores).
@@ -48,10 +52,32 @@ N_AUGMENT = 2
 """The chains of ``bench_preprocessing.build_chain`` end with RandFlipd and RandAffined."""
 
 
-def transforms_of(name: str, seed: int = 0) -> tuple[list[Any], list[Any]]:
-    """The deterministic and the random steps of one chain of ``bench_preprocessing.py``."""
+def transforms_of(name: str, seed: int = 0, fast_affine: bool = False) -> tuple[list[Any], list[Any]]:
+    """The deterministic and the random steps of one chain of ``bench_preprocessing.py``.
+
+    With ``fast_affine`` its ``RandAffined`` becomes :class:`monai_mammo.transforms.FastRandAffined` with the
+    same arguments (the same draws and outputs, its grid made by ``affine_grid``).
+    """
     steps = [t for _, t in build_chain(name, seed=seed)]
-    return steps[:-N_AUGMENT], steps[-N_AUGMENT:]
+    augment = steps[-N_AUGMENT:]
+    if fast_affine:
+        from monai_mammo.transforms import FastRandAffined
+
+        affine = augment[-1]
+        grid = affine.rand_affine.rand_affine_grid
+        fast = FastRandAffined(
+            affine.keys,
+            prob=affine.prob,
+            rotate_range=grid.rotate_range,
+            shear_range=grid.shear_range,
+            translate_range=grid.translate_range,
+            scale_range=grid.scale_range,
+            mode=affine.mode,
+            padding_mode=affine.padding_mode,
+        )
+        fast.set_random_state(seed)
+        augment = [*augment[:-1], fast]
+    return steps[:-N_AUGMENT], augment
 
 
 def images_per_s(
@@ -182,7 +208,13 @@ def main() -> None:
         def loader(dataset: Any) -> Any:
             return DataLoader(dataset, batch_size=args.batch, shuffle=False, **settings)
 
-        rates: dict[str, Any] = {"plain": None, "chain": None, "cache_cpu": None, "cache_device": None}
+        rates: dict[str, Any] = {
+            "plain": None,
+            "chain": None,
+            "cache_cpu": None,
+            "cache_cpu_monai_affine": None,
+            "cache_device": None,
+        }
         details: dict[str, Any] = {}
         for name, chain in (("plain", "plain"), ("chain", "monai_mammo")):
             if name in args.skip:
@@ -193,7 +225,7 @@ def main() -> None:
             print(f"({'ab'[name == 'chain']}) {name}: {rates[name]:.2f} images/s", flush=True)
 
         cache_dir = args.cache_dir or Path(tmp) / "cache"
-        deterministic, augment = transforms_of("monai_mammo")
+        deterministic, augment = transforms_of("monai_mammo", fast_affine=True)
         start = time.perf_counter()
         cached = PreprocessedCacheDataset(
             data,
@@ -220,10 +252,16 @@ def main() -> None:
         details["cache_cpu"] = images_per_s(loader(cached), args.epochs)
         rates["cache_cpu"] = details["cache_cpu"]["images_per_s"]
         print(f"(c) cache_cpu: {rates['cache_cpu']:.2f} images/s", flush=True)
+        monai_affine = PreprocessedCacheDataset(
+            data, Compose(deterministic), cache_dir, random_transform=Compose(transforms_of("monai_mammo")[1])
+        )
+        details["cache_cpu_monai_affine"] = images_per_s(loader(monai_affine), args.epochs)
+        rates["cache_cpu_monai_affine"] = details["cache_cpu_monai_affine"]["images_per_s"]
+        print(f"(c) with MONAI's RandAffined: {rates['cache_cpu_monai_affine']:.2f} images/s", flush=True)
         train_step = None
         if device is not None:
             plain_cached = PreprocessedCacheDataset(data, Compose(deterministic), cache_dir)
-            augment_d = Compose(transforms_of("monai_mammo", seed=1)[1])
+            augment_d = Compose(transforms_of("monai_mammo", seed=1, fast_affine=True)[1])
             details["cache_device"] = images_per_s(loader(plain_cached), args.epochs, augment_d, device)
             rates["cache_device"] = details["cache_device"]["images_per_s"]
             print(f"(d) cache_device ({device}): {rates['cache_device']:.2f} images/s", flush=True)
@@ -241,10 +279,10 @@ def main() -> None:
         f"phantoms) x {args.epochs} epochs; loader {settings}; batch {args.batch}; {os.cpu_count()} CPUs; "
         f"device {device}"
     )
-    print(f"{'pipeline':<14}{'images/s':>10}{'x plain':>9}")
+    print(f"{'pipeline':<24}{'images/s':>10}{'x plain':>9}")
     for name, rate in rates.items():
         print(
-            f"{name:<14}{'null' if rate is None else f'{rate:.2f}':>10}{ratios.get(name, float('nan')):>9.1f}"
+            f"{name:<24}{'null' if rate is None else f'{rate:.2f}':>10}{ratios.get(name, float('nan')):>9.1f}"
         )
     if args.json:
         summary = {

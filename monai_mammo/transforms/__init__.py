@@ -1,7 +1,8 @@
 """Mammography transforms for MONAI: array classes, ``...d`` dictionary classes, ``D``/``Dict`` aliases.
 
 Spatial (invertible where geometric): :class:`CanonicalLaterality`, :class:`BreastMask`,
-:class:`CropBreast`, :class:`PectoralMask`, :class:`ResizeToFit`, :class:`RandLesionPatchd`. Intensity:
+:class:`CropBreast`, :class:`PectoralMask`, :class:`ResizeToFit`, :class:`RandLesionPatchd`,
+:class:`FastRandAffined` (MONAI's ``RandAffined``, its grid made by ``affine_grid``). Intensity:
 :class:`CorrectInvertedExport` (grey scale exported inverted), :class:`MammoWindow`,
 :class:`BreastPercentileScale`, :class:`BreastZScore`, :class:`Clahe`, :class:`RandVendorLook`,
 :class:`RandDetectorNoise`. Input checks: :class:`RejectBlankImage`,
@@ -72,6 +73,9 @@ from monai_mammo.transforms.spatial import (
     CropBreastD,
     CropBreastd,
     CropBreastDict,
+    FastRandAffineD,
+    FastRandAffined,
+    FastRandAffineDict,
     LateralityDecision,
     PectoralMask,
     PectoralMaskD,
@@ -130,6 +134,9 @@ __all__ = [
     "CropBreastD",
     "CropBreastDict",
     "CropBreastd",
+    "FastRandAffineD",
+    "FastRandAffineDict",
+    "FastRandAffined",
     "InversionDecision",
     "InversionEvidence",
     "LateralityDecision",

@@ -83,6 +83,9 @@ TRANSFORMS: dict[str, Callable[[], Any]] = {
         keys=["image", "label"], spatial_size=(8, 8), num_samples=2
     ),
     "RejectBlankImaged": lambda: mt.RejectBlankImaged(keys="image"),
+    "FastRandAffined": lambda: mt.FastRandAffined(
+        keys=["image", "label"], prob=1.0, rotate_range=0.3, scale_range=0.1, mode=["bilinear", "nearest"]
+    ),
     "CheckSameSized": lambda: mt.CheckSameSized(keys=["image", "label"]),
     "ResizeToFitd": _resize_to_fitd,
     # box transforms: handed the image as boxes (refused, naming the transform) or a missing box key

@@ -1,4 +1,4 @@
-"""Spatial mammography transforms: canonical laterality, breast/pectoral masks, crop, fit, lesion patches."""
+"""Spatial mammography transforms: canonical laterality, breast/pectoral masks, crop, fit, patches, affine."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from monai_mammo.transforms.spatial.dictionary import (
     ResizeToFitd,
     ResizeToFitDict,
 )
+from monai_mammo.transforms.spatial.fast_affine import FastRandAffineD, FastRandAffined, FastRandAffineDict
 
 __all__ = [
     "BreastMask",
@@ -44,6 +45,9 @@ __all__ = [
     "CropBreastD",
     "CropBreastDict",
     "CropBreastd",
+    "FastRandAffineD",
+    "FastRandAffineDict",
+    "FastRandAffined",
     "LateralityDecision",
     "PectoralMask",
     "PectoralMaskD",
