@@ -85,7 +85,7 @@ class _MatrixResample(Resample):
         self.matrix = matrix
         self.out_size = [int(n) for n in out_size]
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         img: torch.Tensor,
         grid: torch.Tensor | None = None,
