@@ -18,10 +18,6 @@ failure-skipping loaders (:mod:`monai_mammo.data.failures`), the training items
 
 from __future__ import annotations
 
-import importlib
-import warnings
-from typing import Any
-
 from monai_mammo.bundle.command_line import (
     UnknownOverride,
     UnknownOverrideError,
@@ -37,6 +33,7 @@ from monai_mammo.bundle.run_checks import (
     check_inputs,
     check_outcome,
 )
+from monai_mammo.utils.deprecation import moved_names
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -84,17 +81,4 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = _MOVED[name]
-    warnings.warn(
-        f"monai_mammo.bundle.{name} is deprecated: use {module}.{name} instead.",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_MOVED])
+__getattr__, __dir__ = moved_names(__name__, _MOVED, globals())

@@ -9,9 +9,7 @@ codestream checks (:mod:`~monai_mammo.data.readers.codestream`) and the tag help
 
 from __future__ import annotations
 
-import importlib
-import warnings
-from typing import Any
+from monai_mammo.utils.deprecation import moved_names
 
 # old name -> (new module, new name)
 _MOVED = {
@@ -35,17 +33,4 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, new_name = _MOVED[name]
-    warnings.warn(
-        f"monai_mammo.data.dicom_reader.{name} is deprecated: use {module}.{new_name} instead.",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module(module), new_name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_MOVED])
+__getattr__, __dir__ = moved_names(__name__, _MOVED, globals())

@@ -36,7 +36,6 @@ import json
 import logging
 import os
 import shutil
-import warnings
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,6 +45,7 @@ from monai.transforms import apply_transform
 
 from monai_mammo.data import cache_entry, cache_keys
 from monai_mammo.data.failures import root_cause
+from monai_mammo.utils.deprecation import moved_names
 
 __all__ = ["PreprocessedCache", "build_entries"]
 
@@ -60,19 +60,8 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The names that moved to their own modules, still importable from here (with a DeprecationWarning)."""
-    if name in _MOVED:
-        import importlib
-
-        warnings.warn(
-            f"monai_mammo.data.preprocessed_cache.{name} moved to {_MOVED[name]}.{name} (also importable "
-            "from monai_mammo.data); the old place will be removed.",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the names that moved to their own modules (also importable from monai_mammo.data)
+__getattr__, __dir__ = moved_names(__name__, _MOVED, globals())
 
 
 class PreprocessedCache:

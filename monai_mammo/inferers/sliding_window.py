@@ -18,8 +18,6 @@ importance map). This module checks the arguments, pads and unpads as MONAI does
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -50,6 +48,7 @@ from monai_mammo.inferers.breast_windows import (
     scan_interval,
 )
 from monai_mammo.inferers.window_merger import BreastWindowMerger, window_count_dtype
+from monai_mammo.utils.deprecation import moved_names
 
 tqdm, _ = optional_import("tqdm", name="tqdm")
 
@@ -59,15 +58,7 @@ __all__ = ["breast_sliding_window_inference"]
 _MOVED = {"select_breast_windows": "monai_mammo.inferers.breast_windows"}
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    warnings.warn(
-        f"{__name__}.{name} is deprecated: use {_MOVED[name]}.{name} instead.",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module(_MOVED[name]), name)
+__getattr__, __dir__ = moved_names(__name__, _MOVED, globals())
 
 
 def breast_sliding_window_inference(

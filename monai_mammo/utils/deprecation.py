@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 import importlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["moved_module", "moved_to"]
+__all__ = ["moved_module", "moved_names", "moved_to"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -76,5 +76,44 @@ def moved_module(old: str, new: str) -> tuple[Callable[[str], Any], Callable[[],
 
     def __dir__() -> list[str]:
         return sorted(n for n in dir(importlib.import_module(new)) if not n.startswith("__"))
+
+    return __getattr__, __dir__
+
+
+def moved_names(
+    old: str, moved: Mapping[str, str | tuple[str, str]], present: Mapping[str, Any] | None = None
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The ``__getattr__`` and ``__dir__`` of a module some of whose names moved, each to its own place.
+
+    Each moved name taken from the old module comes from its new place, with a ``DeprecationWarning``
+    ``"<old>.<name> is deprecated: use <module>.<new name> instead."``. Example::
+
+        from monai_mammo.utils.deprecation import moved_names
+
+        __getattr__, __dir__ = moved_names(
+            __name__, {"select_breast_windows": "monai_mammo.inferers.breast_windows"}, globals()
+        )
+
+    Args:
+        old: the old module's dotted name (its ``__name__``).
+        moved: old name -> its new module (the name unchanged), or -> ``(new module, new name)``.
+        present: the old module's ``globals()``, listed by ``__dir__`` beside the moved names.
+
+    Returns:
+        ``(__getattr__, __dir__)`` for the old module.
+    """
+
+    def __getattr__(name: str) -> Any:
+        target = moved.get(name)
+        if target is None:
+            raise AttributeError(f"module {old!r} has no attribute {name!r}")
+        module, new_name = (target, name) if isinstance(target, str) else target
+        warnings.warn(
+            f"{old}.{name} is deprecated: use {module}.{new_name} instead.", DeprecationWarning, stacklevel=2
+        )
+        return getattr(importlib.import_module(module), new_name)
+
+    def __dir__() -> list[str]:
+        return sorted({*(present or {}), *moved})
 
     return __getattr__, __dir__
