@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monai_mammo.data.datasets.files import FileIndex, image_shape
+from monai_mammo.data.datasets.files import FileIndex, find_files, image_shape
 from monai_mammo.data.datasets.masks import MaskFiles
 from monai_mammo.data.datasets.records import (
     UNKNOWN,
@@ -133,16 +133,10 @@ def _split_from_name(text: str) -> str | None:
 
 
 def _find_tables(root: Path) -> list[Path]:
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        depth = len(Path(dirpath).relative_to(root).parts)
-        if depth >= 2:
-            dirnames[:] = []
-        dirnames[:] = [d for d in dirnames if not CASE_FOLDER.match(d)]
-        for name in sorted(filenames):
-            if name.lower().endswith(".csv") and "case_description" in name.lower():
-                found.append(Path(dirpath) / name)
-    return sorted(found)
+    def is_table(name: str) -> bool:
+        return name.lower().endswith(".csv") and "case_description" in name.lower()
+
+    return sorted(find_files(root, is_table, max_depth=2, skip_dir=lambda d: bool(CASE_FOLDER.match(d))))
 
 
 class _Resolver:

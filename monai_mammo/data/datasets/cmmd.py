@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from monai_mammo.data.datasets.files import FileIndex, read_dicom_header
+from monai_mammo.data.datasets.files import FileIndex, find_files, read_dicom_header
 from monai_mammo.data.datasets.records import (
     UNKNOWN,
     DatasetLayoutError,
@@ -47,13 +47,10 @@ _PATIENT_FOLDER = re.compile(r"^D\d-\d{4}$", re.IGNORECASE)
 
 
 def _find_clinical(root: Path) -> Path:
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        if len(Path(dirpath).relative_to(root).parts) >= 1:
-            dirnames[:] = []
-        for name in filenames:
-            if "clinicaldata" in name.lower() and name.lower().endswith((".xlsx", ".csv")):
-                found.append(Path(dirpath) / name)
+    def is_table(name: str) -> bool:
+        return "clinicaldata" in name.lower() and name.lower().endswith((".xlsx", ".csv"))
+
+    found = list(find_files(root, is_table, max_depth=1))
     if not found:
         raise DatasetLayoutError(
             f"{root}: CMMD_clinicaldata_revision.xlsx (or .csv) not found. Fix: put the clinical "

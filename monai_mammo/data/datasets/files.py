@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +129,36 @@ def read_pixels(path: str | os.PathLike[str]) -> np.ndarray:
     return pixels
 
 
+def find_files(
+    root: str | os.PathLike[str],
+    match: Callable[[str], bool],
+    max_depth: int | None = None,
+    skip_dir: Callable[[str], bool] | None = None,
+) -> Iterator[Path]:
+    """The files of a tree whose name ``match`` accepts, root first, then each folder in name order.
+
+    The importers find their label tables with it (the table may sit in the root or a folder or two below).
+    A generator: ``next(find_files(...), None)`` stops at the first hit.
+
+    Args:
+        root: the tree to walk.
+        match: takes a file name, says whether it is wanted.
+        max_depth: how many folder levels below ``root`` are looked into (``None``: all).
+        skip_dir: takes a folder name, says whether to leave it out (e.g. an image folder of thousands).
+
+    Yields:
+        The paths, files of one folder in name order.
+    """
+    root = Path(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        if max_depth is not None and len(Path(dirpath).relative_to(root).parts) >= max_depth:
+            dirnames[:] = []
+        dirnames[:] = sorted(d for d in dirnames if skip_dir is None or not skip_dir(d))
+        for name in sorted(filenames):
+            if match(name):
+                yield Path(dirpath) / name
+
+
 class FileIndex:
     """The image files of a tree, indexed by folder name and by file stem (one walk, then lookups).
 
@@ -169,6 +199,7 @@ class FileIndex:
 __all__ = [
     "IMAGE_SUFFIXES",
     "FileIndex",
+    "find_files",
     "image_shape",
     "is_dicom",
     "read_dicom_header",

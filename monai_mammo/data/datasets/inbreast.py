@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from monai_mammo.data.datasets.files import FileIndex
+from monai_mammo.data.datasets.files import FileIndex, find_files
 from monai_mammo.data.datasets.masks import EmptyMask, MaskSpec, PolygonMask
 from monai_mammo.data.datasets.records import (
     UNKNOWN,
@@ -105,12 +105,9 @@ def _read_table(path: Path):
 
 
 def _find_table(root: Path) -> Path:
-    for dirpath, dirnames, filenames in os.walk(root):
-        if len(Path(dirpath).relative_to(root).parts) >= 2:
-            dirnames[:] = []
-        for name in sorted(filenames):
-            if name.lower() == "inbreast.csv":
-                return Path(dirpath) / name
+    found = next(find_files(root, lambda name: name.lower() == "inbreast.csv", max_depth=2), None)
+    if found is not None:
+        return found
     raise DatasetLayoutError(
         f"{root}: INbreast.csv not found (the semicolon-separated table; save INbreast.xls as CSV if "
         "you only have "

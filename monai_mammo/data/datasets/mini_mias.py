@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from monai_mammo.data.datasets.files import FileIndex
+from monai_mammo.data.datasets.files import FileIndex, find_files
 from monai_mammo.data.datasets.masks import CircleMask, EmptyMask, MaskSpec
 from monai_mammo.data.datasets.records import (
     UNKNOWN,
@@ -132,13 +132,9 @@ def read_mias_info(path: str | os.PathLike[str]) -> tuple[list[MiasRow], list[st
 
 
 def _find_info(root: Path) -> Path:
-    direct = root / "Info.txt"
-    if direct.is_file():
-        return direct
-    for dirpath, _, filenames in os.walk(root):
-        for name in sorted(filenames):
-            if name.lower() == "info.txt":
-                return Path(dirpath) / name
+    found = next(find_files(root, lambda name: name.lower() == "info.txt"), None)
+    if found is not None:
+        return found
     raise DatasetLayoutError(
         f"{root}: no Info.txt found; mini-MIAS needs its Info.txt (the table of abnormalities) and "
         "the mdbNNN "

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from monai_mammo.data.datasets.files import FileIndex
+from monai_mammo.data.datasets.files import FileIndex, find_files
 from monai_mammo.data.datasets.records import (
     UNKNOWN,
     DatasetLayoutError,
@@ -53,14 +53,9 @@ def _int(value: Any) -> int:
 
 
 def _find_table(root: Path, name: str) -> Path:
-    direct = root / name
-    if direct.is_file():
-        return direct
-    for dirpath, dirnames, filenames in os.walk(root):
-        if len(Path(dirpath).relative_to(root).parts) >= 1:
-            dirnames[:] = []
-        if name in filenames:
-            return Path(dirpath) / name
+    found = next(find_files(root, lambda file_name: file_name == name, max_depth=1), None)
+    if found is not None:
+        return found
     raise DatasetLayoutError(
         f"{root}: {name} not found; the RSNA 2023 training set needs train.csv and train_images/<patient_id>/"
         "<image_id>.dcm. Fix: point --root at the competition folder, or pass table=."

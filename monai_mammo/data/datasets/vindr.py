@@ -25,7 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from monai_mammo.data.datasets.files import FileIndex
+from monai_mammo.data.datasets.files import FileIndex, find_files
 from monai_mammo.data.datasets.records import (
     UNKNOWN,
     DatasetLayoutError,
@@ -54,16 +54,10 @@ REQUIRED = ("study_id", "image_id", "laterality", "view_position", "breast_birad
 
 
 def _find(root: Path, name: str) -> Path | None:
-    direct = root / name
-    if direct.is_file():
-        return direct
-    for dirpath, dirnames, filenames in os.walk(root):
-        if len(Path(dirpath).relative_to(root).parts) >= 2:
-            dirnames[:] = []
-        dirnames[:] = [d for d in dirnames if d != "images"]
-        if name in filenames:
-            return Path(dirpath) / name
-    return None
+    return next(
+        find_files(root, lambda file_name: file_name == name, max_depth=2, skip_dir=lambda d: d == "images"),
+        None,
+    )
 
 
 def _read(path: Path):
