@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from os import PathLike
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -351,22 +351,26 @@ def mammo_meta(
     }
 
 
+_CodedEnum = TypeVar("_CodedEnum", PresentationIntent, PhotometricInterpretation)
+
+
+def _coded_member(enum: type[_CodedEnum], value: object) -> _CodedEnum:
+    """The member whose value is the DICOM code ``value`` (trimmed, upper case), else ``UNKNOWN``."""
+    text = str(value or "").strip().upper()
+    try:
+        return enum(text)
+    except ValueError:
+        return enum("UNKNOWN")
+
+
 def parse_presentation_intent(value: object) -> PresentationIntent:
     """Map a DICOM PresentationIntentType value to the enum (``UNKNOWN`` for anything else)."""
-    text = str(value or "").strip().upper()
-    for member in PresentationIntent:
-        if member.value == text:
-            return member
-    return PresentationIntent.UNKNOWN
+    return _coded_member(PresentationIntent, value)
 
 
 def parse_photometric(value: object) -> PhotometricInterpretation:
     """Map a DICOM PhotometricInterpretation value to the enum (``UNKNOWN`` for anything else)."""
-    text = str(value or "").strip().upper()
-    for member in PhotometricInterpretation:
-        if member.value == text:
-            return member
-    return PhotometricInterpretation.UNKNOWN
+    return _coded_member(PhotometricInterpretation, value)
 
 
 def geometry_meta(shape_hw: Sequence[int], pixel_spacing: object = None) -> dict[str, Any]:

@@ -17,13 +17,22 @@ from monai_mammo.data.mammo_meta import (
     laterality_from_text,
     laterality_score,
     mammo_meta,
+    parse_photometric,
+    parse_presentation_intent,
     path_texts,
     pixel_spacing_pair,
     resolve_laterality,
     view_from_dicom_value,
     view_from_text,
 )
-from monai_mammo.utils.enums import Laterality, MammoMetaKey, ViewPosition, VoiMode
+from monai_mammo.utils.enums import (
+    Laterality,
+    MammoMetaKey,
+    PhotometricInterpretation,
+    PresentationIntent,
+    ViewPosition,
+    VoiMode,
+)
 
 
 @pytest.mark.parametrize(
@@ -211,3 +220,19 @@ def test_laterality_score_finds_the_chest_wall_of_real_ddsm_films(shared_data):
             wrong.append(row["image"])
     assert len(rows) == 101 and not wrong
     assert len(unknown) <= 2, unknown
+
+
+@pytest.mark.parametrize(
+    "parse, value, expected",
+    [
+        (parse_photometric, " monochrome1 ", PhotometricInterpretation.MONOCHROME1),
+        (parse_photometric, "MONOCHROME2", PhotometricInterpretation.MONOCHROME2),
+        (parse_photometric, "RGB", PhotometricInterpretation.UNKNOWN),
+        (parse_photometric, None, PhotometricInterpretation.UNKNOWN),
+        (parse_presentation_intent, "for presentation", PresentationIntent.FOR_PRESENTATION),
+        (parse_presentation_intent, "", PresentationIntent.UNKNOWN),
+        (parse_presentation_intent, 3, PresentationIntent.UNKNOWN),
+    ],
+)
+def test_dicom_codes_become_members_or_unknown(parse, value, expected):
+    assert parse(value) is expected
