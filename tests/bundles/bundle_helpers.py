@@ -10,11 +10,31 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 from monai.bundle import ConfigParser, ConfigWorkflow, ckpt_export
 
 REPO = Path(__file__).resolve().parents[2]
+
+# a tiny training run of each bundle: small inputs and patches, one epoch, no worker processes
+TINY: dict[str, dict[str, Any]] = {
+    "mammo_classification": {
+        "image_size": [64, 64],
+        "patch_size": [32, 32],
+        "num_samples": 2,
+        "batch_size": 4,
+        "epochs": 1,
+    },
+    "mammo_lesion_segmentation": {
+        "image_size": 96,
+        "patch_size": [32, 32],
+        "roi_size": [64, 64],
+        "num_samples": 2,
+        "batch_size": 2,
+        "epochs": 1,
+    },
+}
 
 
 def meta_file(bundle: Path) -> str:
@@ -38,6 +58,26 @@ def bundle_workflow(
     )
     flow.initialize()
     return flow
+
+
+def tiny_train_workflow(bundle: Path, datalist: Path, output_dir: Path, **override: object) -> ConfigWorkflow:
+    """The bundle's train.json as its tiny run (``TINY``) on ``datalist``, with ``override`` on top."""
+    return bundle_workflow(
+        bundle,
+        str(bundle / "configs" / "train.json"),
+        "train",
+        datalist=str(datalist),
+        output_dir=str(output_dir),
+        **{**TINY[bundle.name], **override},
+    )
+
+
+def train_once(bundle: Path, datalist: Path, output_dir: Path) -> Path:
+    """Run and finalize one tiny training of ``bundle``; returns its output folder."""
+    workflow = tiny_train_workflow(bundle, datalist, output_dir)
+    workflow.run()
+    workflow.finalize()
+    return output_dir
 
 
 def inputs_with_corrupt_files(sample_images: Path, inputs: Path) -> list[Path]:

@@ -17,11 +17,16 @@ import numpy as np
 import pytest
 import torch
 from bundle_helpers import (
+    TINY as BUNDLE_TINY,
+)
+from bundle_helpers import (
     bundle_workflow,
     check_multi_process_training_on_gloo,
     check_torchscript_export,
     inputs_with_corrupt_files,
     run_from_bundle_folder,
+    tiny_train_workflow,
+    train_once,
 )
 from ignite.engine import Events
 from monai.bundle import ConfigParser, ConfigWorkflow, verify_metadata, verify_net_in_out
@@ -41,24 +46,17 @@ TRAIN = str(CONFIGS / "train.json")
 INFERENCE = str(CONFIGS / "inference.json")
 SAMPLE_IMAGES = BUNDLE / "sample" / "images"
 
-# a tiny run: small inputs and patches, one or two epochs, no worker processes
-TINY = {"image_size": [64, 64], "patch_size": [32, 32], "num_samples": 2, "batch_size": 4, "epochs": 1}
+TINY = BUNDLE_TINY[BUNDLE.name]
 
 
 def train_workflow(datalist: Path, output_dir: Path, **override: object) -> ConfigWorkflow:
-    return bundle_workflow(
-        BUNDLE, TRAIN, "train", datalist=str(datalist), output_dir=str(output_dir), **{**TINY, **override}
-    )
+    return tiny_train_workflow(BUNDLE, datalist, output_dir, **override)
 
 
 @pytest.fixture(scope="module")
 def trained(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output folder of one tiny training epoch."""
-    out = tmp_path_factory.mktemp("train")
-    workflow = train_workflow(tiny_data, out)
-    workflow.run()
-    workflow.finalize()
-    return out
+    return train_once(BUNDLE, tiny_data, tmp_path_factory.mktemp("train"))
 
 
 @pytest.fixture(scope="module")

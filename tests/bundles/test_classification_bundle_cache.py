@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import torch
+from bundle_helpers import TINY as BUNDLE_TINY
 from bundle_helpers import bundle_workflow
 from monai.bundle import ConfigParser
 from monai.engines import default_prepare_batch
@@ -25,7 +26,7 @@ from monai_mammo.engines import DeviceAugmentation
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "bundles" / "mammo_classification"
 TRAIN = str(BUNDLE / "configs" / "train.json")
-TINY = {"image_size": [64, 64], "patch_size": [32, 32], "num_samples": 2, "batch_size": 4, "epochs": 1}
+TINY = BUNDLE_TINY[BUNDLE.name]
 BATCH_TRANSFORMS = ["RandFlipd", "RandVendorLookd", "RandAffined", "RandGaussianNoised", "PatchClassd"]
 
 

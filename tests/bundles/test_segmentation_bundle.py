@@ -18,11 +18,16 @@ import numpy as np
 import pytest
 import torch
 from bundle_helpers import (
+    TINY as BUNDLE_TINY,
+)
+from bundle_helpers import (
     bundle_workflow,
     check_multi_process_training_on_gloo,
     check_torchscript_export,
     inputs_with_corrupt_files,
     run_from_bundle_folder,
+    tiny_train_workflow,
+    train_once,
 )
 from ignite.engine import Events
 from monai.bundle import ConfigWorkflow, verify_metadata, verify_net_in_out
@@ -43,31 +48,17 @@ SCHEMA = REPO / "bundles" / "schema" / "metadata_schema.json"
 TRAIN = str(CONFIGS / "train.json")
 SAMPLE_IMAGES = BUNDLE / "sample" / "images"
 
-# a tiny run: small images and patches, one or two epochs, no worker processes
-TINY = {
-    "image_size": 96,
-    "patch_size": [32, 32],
-    "roi_size": [64, 64],
-    "num_samples": 2,
-    "batch_size": 2,
-    "epochs": 1,
-}
+TINY = BUNDLE_TINY[BUNDLE.name]
 
 
 def train_workflow(datalist: Path, output_dir: Path, **override: object) -> ConfigWorkflow:
-    return bundle_workflow(
-        BUNDLE, TRAIN, "train", datalist=str(datalist), output_dir=str(output_dir), **{**TINY, **override}
-    )
+    return tiny_train_workflow(BUNDLE, datalist, output_dir, **override)
 
 
 @pytest.fixture(scope="module")
 def trained(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output folder of one tiny training epoch."""
-    out = tmp_path_factory.mktemp("train")
-    workflow = train_workflow(tiny_data, out)
-    workflow.run()
-    workflow.finalize()
-    return out
+    return train_once(BUNDLE, tiny_data, tmp_path_factory.mktemp("train"))
 
 
 def test_metadata_verifies_against_the_shipped_schema() -> None:

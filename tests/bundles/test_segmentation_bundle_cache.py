@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bundle_helpers import TINY as BUNDLE_TINY
 from bundle_helpers import bundle_workflow
 from monai.bundle import ConfigParser
 from monai.engines import default_prepare_batch
@@ -22,14 +23,7 @@ from monai_mammo.engines import DeviceAugmentation
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "bundles" / "mammo_lesion_segmentation"
 TRAIN = str(BUNDLE / "configs" / "train.json")
-TINY = {
-    "image_size": 96,
-    "patch_size": [32, 32],
-    "roi_size": [64, 64],
-    "num_samples": 2,
-    "batch_size": 2,
-    "epochs": 1,
-}
+TINY = BUNDLE_TINY[BUNDLE.name]
 
 
 def test_the_default_is_unchanged(tiny_data: Path, tmp_path: Path) -> None:
