@@ -12,6 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import torch
+from monai.data import ImageReader, MetaTensor
+from monai.transforms import LoadImage
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import (
@@ -31,6 +34,13 @@ def cbis_crop(shared_data: Path) -> np.ndarray:
     small = full[::6, ::6]
     top = (small.shape[0] - BASE_SHAPE[0]) // 2
     return np.ascontiguousarray(small[top : top + BASE_SHAPE[0], : BASE_SHAPE[1]]).astype(np.uint16)
+
+
+def load_image(reader: ImageReader, path: str | Path) -> tuple[np.ndarray, dict]:
+    """Read ``path`` with ``reader`` through MONAI's LoadImage, as a user would: float32 pixels, meta."""
+    img, meta = LoadImage(reader=reader, image_only=False)(str(path))
+    assert isinstance(img, MetaTensor) and img.dtype == torch.float32
+    return img.numpy(), dict(meta)
 
 
 def mg_dataset(stored: np.ndarray, bits_stored: int = 16, signed: bool = False, **tags) -> Dataset:

@@ -14,8 +14,7 @@ import tracemalloc
 import numpy as np
 import pydicom
 import pytest
-import torch
-from monai.data import DataLoader, Dataset, MetaTensor
+from monai.data import DataLoader, Dataset
 from monai.transforms import Compose, LoadImage, LoadImaged
 from pydicom.dataset import Dataset as DicomDataset
 from pydicom.pixels import apply_voi, apply_windowing
@@ -27,7 +26,14 @@ from pydicom.uid import (
     JPEGLSLossless,
     RLELossless,
 )
-from reader_helpers import BASE_SHAPE, cbis_crop, compress, make_decoders_unavailable, mg_dataset, save
+from reader_helpers import (
+    BASE_SHAPE,
+    compress,
+    load_image,
+    make_decoders_unavailable,
+    mg_dataset,
+    save,
+)
 
 from monai_mammo.data import (
     ConflictingTagsError,
@@ -48,16 +54,8 @@ from monai_mammo.utils.enums import MammoMetaKey
 HAVE_PYJPEGLS = pydicom.pixels.get_encoder(JPEGLSLossless).is_available
 
 
-@pytest.fixture(scope="module")
-def base(shared_data) -> np.ndarray:
-    return cbis_crop(shared_data)
-
-
 def read(path, **kwargs) -> tuple[np.ndarray, dict]:
-    """Through MONAI's LoadImage, as a user would."""
-    img, meta = LoadImage(reader=MammoDicomReader(**kwargs), image_only=False)(str(path))
-    assert isinstance(img, MetaTensor) and img.dtype == torch.float32
-    return img.numpy(), dict(meta)
+    return load_image(MammoDicomReader(**kwargs), path)
 
 
 # ----------------------------------------------------------------------------- real files

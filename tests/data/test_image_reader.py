@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 import tifffile
 import torch
-from monai.data import MetaTensor
-from monai.transforms import LoadImage, LoadImaged
+from monai.transforms import LoadImaged
 from PIL import Image
-from reader_helpers import BASE_SHAPE, cbis_crop
+from reader_helpers import BASE_SHAPE, load_image
 
 from monai_mammo.data import (
     ImageTooLargeError,
@@ -25,15 +24,8 @@ from monai_mammo.data import (
 from monai_mammo.utils.enums import MammoMetaKey
 
 
-@pytest.fixture(scope="module")
-def base(shared_data) -> np.ndarray:
-    return cbis_crop(shared_data)
-
-
 def read(path, **kwargs) -> tuple[np.ndarray, dict]:
-    img, meta = LoadImage(reader=MammoImageReader(**kwargs), image_only=False)(str(path))
-    assert isinstance(img, MetaTensor) and img.dtype == torch.float32
-    return img.numpy(), dict(meta)
+    return load_image(MammoImageReader(**kwargs), path)
 
 
 # ----------------------------------------------------------------------------- real files

@@ -7,10 +7,8 @@ import math
 import nibabel as nib
 import numpy as np
 import pytest
-import torch
-from monai.data import MetaTensor
 from monai.transforms import LoadImage, LoadImaged
-from reader_helpers import BASE_SHAPE, cbis_crop, mg_dataset, save
+from reader_helpers import BASE_SHAPE, load_image, mg_dataset, save
 
 from monai_mammo.data import (
     ImageTooLargeError,
@@ -22,15 +20,8 @@ from monai_mammo.data import (
 from monai_mammo.utils.enums import MammoMetaKey
 
 
-@pytest.fixture(scope="module")
-def base(shared_data) -> np.ndarray:
-    return cbis_crop(shared_data)
-
-
 def read(path, **kwargs) -> tuple[np.ndarray, dict]:
-    img, meta = LoadImage(reader=MammoNiftiReader(**kwargs), image_only=False)(str(path))
-    assert isinstance(img, MetaTensor) and img.dtype == torch.float32
-    return img.numpy(), dict(meta)
+    return load_image(MammoNiftiReader(**kwargs), path)
 
 
 def write_nifti(array: np.ndarray, path, spacing=(0.07, 0.05), unit: str | None = "mm", **header) -> None:
