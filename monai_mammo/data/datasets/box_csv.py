@@ -35,7 +35,7 @@ from monai_mammo.data.datasets.box_records import (
     record_key,
     report_patient_sources,
 )
-from monai_mammo.data.datasets.files import FileIndex
+from monai_mammo.data.datasets.files import ImageLocator
 from monai_mammo.data.datasets.records import DatasetLayoutError, ScanResult
 from monai_mammo.data.datasets.tables import find_column, parse_list_cell, parse_number, read_csv_rows
 
@@ -173,7 +173,7 @@ def scan_box_csv(
     }
 
     images_root = Path(images_dir) if images_dir is not None else table_path.parent
-    index: FileIndex | None = None
+    locator = ImageLocator(images_root, root)
     per_image: dict[Path, dict[str, Any]] = {}
     missing: set[str] = set()
     for line, row in enumerate(rows, start=2):
@@ -181,19 +181,13 @@ def scan_box_csv(
         if not cell:
             result.add_issue("no_image", f"{table_path.name}:{line}: empty {image_col!r} cell.")
             continue
-        path = images_root / cell.replace("\\", "/")
-        if not path.is_file():
-            if index is None:
-                index = FileIndex(images_root if images_root.is_dir() else root)
-            matches = index.by_stem(Path(cell.replace("\\", "/")).stem) or index.by_stem(Path(cell).name)
-            if not matches:
-                if cell not in missing:
-                    missing.add(cell)
-                    result.add_issue(
-                        "missing_image", f"{table_path.name}:{line}: no image {cell!r}.", image=cell
-                    )
-                continue
-            path = matches[0]
+        posix = cell.replace("\\", "/")
+        path = locator.find(images_root / posix, Path(posix).stem, Path(cell).name)
+        if path is None:
+            if cell not in missing:
+                missing.add(cell)
+                result.add_issue("missing_image", f"{table_path.name}:{line}: no image {cell!r}.", image=cell)
+            continue
         entry = per_image.setdefault(
             path,
             {"boxes": [], "labels": [], "patient": "", "side": "", "view": "", "split": "", "line": line},

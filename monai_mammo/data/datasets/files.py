@@ -196,9 +196,37 @@ class FileIndex:
         return len(self.files)
 
 
+class ImageLocator:
+    """Where the image a table row names is: at the path the data set's layout says, else the first file
+    with its stem anywhere below the image folder (the :class:`FileIndex` is built on the first miss, so a
+    tree laid out as documented is never walked).
+
+    Args:
+        images: the image folder.
+        root: the tree to index instead when ``images`` is not a folder.
+    """
+
+    def __init__(self, images: str | os.PathLike[str], root: str | os.PathLike[str]) -> None:
+        self.images, self.root = Path(images), Path(root)
+        self._index: FileIndex | None = None
+
+    def find(self, expected: Path, *stems: str) -> Path | None:
+        """``expected`` if it is a file, else the first file with one of ``stems`` (in order), else None."""
+        if expected.is_file():
+            return expected
+        if self._index is None:
+            self._index = FileIndex(self.images if self.images.is_dir() else self.root)
+        for stem in stems:
+            found = self._index.by_stem(stem)
+            if found:
+                return found[0]
+        return None
+
+
 __all__ = [
     "IMAGE_SUFFIXES",
     "FileIndex",
+    "ImageLocator",
     "find_files",
     "image_shape",
     "is_dicom",

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from monai_mammo.data.datasets.files import FileIndex, find_files
+from monai_mammo.data.datasets.files import ImageLocator, find_files
 from monai_mammo.data.datasets.records import (
     UNKNOWN,
     DatasetLayoutError,
@@ -99,20 +99,16 @@ def scan_rsna(
         raise DatasetLayoutError(f"{table_path}: missing columns {', '.join(missing)}.")
     images = Path(images_dir) if images_dir is not None else table_path.parent / "train_images"
     result = ScanResult(info=dict(INFO))
-    index: FileIndex | None = None
+    locator = ImageLocator(images, root)
     for idx, row in enumerate(frame.to_dict("records")):
         patient, image_id = str(row["patient_id"]).strip(), str(row["image_id"]).strip()
-        path = images / patient / f"{image_id}.dcm"
-        if not path.is_file():
-            if index is None:
-                index = FileIndex(images if images.is_dir() else root)
-            found = index.by_stem(image_id)
-            if not found:
-                result.add_issue(
-                    "missing_image", f"{table_path.name}:{idx + 2}: {path} not found.", image=str(path)
-                )
-                continue
-            path = found[0]
+        expected = images / patient / f"{image_id}.dcm"
+        path = locator.find(expected, image_id)
+        if path is None:
+            result.add_issue(
+                "missing_image", f"{table_path.name}:{idx + 2}: {expected} not found.", image=str(expected)
+            )
+            continue
         cancer, biopsy = _int(row.get("cancer")), _int(row.get("biopsy", ""))
         pathology = (
             "malignant" if cancer == 1 else "benign" if biopsy == 1 else "normal" if cancer == 0 else UNKNOWN

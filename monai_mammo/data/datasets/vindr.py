@@ -25,7 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from monai_mammo.data.datasets.files import FileIndex, find_files
+from monai_mammo.data.datasets.files import ImageLocator, find_files
 from monai_mammo.data.datasets.records import (
     UNKNOWN,
     DatasetLayoutError,
@@ -105,19 +105,15 @@ def scan_vindr(root: str | os.PathLike[str], images_dir: str | os.PathLike[str] 
         for row in _read(finding_path).to_dict("records"):
             findings[str(row.get("image_id", "")).strip()].append(row)
     images = Path(images_dir) if images_dir is not None else breast_path.parent / "images"
-    index: FileIndex | None = None
+    locator = ImageLocator(images, root)
     for idx, row in enumerate(breast.to_dict("records")):
         study, image_id = str(row["study_id"]).strip(), str(row["image_id"]).strip()
         source = f"{breast_path.name}:{idx + 2}"
-        path = images / study / f"{image_id}.dicom"
-        if not path.is_file():
-            if index is None:
-                index = FileIndex(images if images.is_dir() else root)
-            found = index.by_stem(image_id)
-            if not found:
-                result.add_issue("missing_image", f"{source}: {path} not found.", image=str(path))
-                continue
-            path = found[0]
+        expected = images / study / f"{image_id}.dicom"
+        path = locator.find(expected, image_id)
+        if path is None:
+            result.add_issue("missing_image", f"{source}: {expected} not found.", image=str(expected))
+            continue
         boxes, labels, box_birads = [], [], []
         for finding in findings.get(image_id, []):
             categories = [
