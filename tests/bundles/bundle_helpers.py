@@ -72,6 +72,14 @@ def tiny_train_workflow(bundle: Path, datalist: Path, output_dir: Path, **overri
     )
 
 
+def tiny_train_parser(bundle: Path, datalist: Path, output_dir: Path, **override: object) -> ConfigParser:
+    """The bundle's train.json parsed as its tiny run (``TINY``) on ``datalist``, with ``override`` on top."""
+    parser = ConfigParser()
+    parser.read_config(str(bundle / "configs" / "train.json"))
+    parser.update({"datalist": str(datalist), "output_dir": str(output_dir), **TINY[bundle.name], **override})
+    return parser
+
+
 def train_once(bundle: Path, datalist: Path, output_dir: Path) -> Path:
     """Run and finalize one tiny training of ``bundle``; returns its output folder."""
     workflow = tiny_train_workflow(bundle, datalist, output_dir)

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import torch
 from bundle_helpers import TINY as BUNDLE_TINY
-from bundle_helpers import bundle_workflow
-from monai.bundle import ConfigParser
+from bundle_helpers import bundle_workflow, tiny_train_parser
 from monai.engines import default_prepare_batch
 
 from monai_mammo.cli import main
@@ -35,9 +34,7 @@ def n_entries(cache: Path) -> int:
 
 
 def test_the_default_is_unchanged(tiny_data: Path, tmp_path: Path) -> None:
-    parser = ConfigParser()
-    parser.read_config(TRAIN)
-    parser.update({"datalist": str(tiny_data), "output_dir": str(tmp_path), **TINY})
+    parser = tiny_train_parser(BUNDLE, tiny_data, tmp_path)
     assert parser["cache_dir"] is None and parser["device_augmentation"] is False
     assert isinstance(parser.get_parsed_content("train#dataset"), FailureSkippingCacheDataset)
     assert isinstance(parser.get_parsed_content("validate#dataset"), FailureSkippingCacheDataset)
@@ -127,10 +124,6 @@ def test_the_command_builds_what_the_run_reads(tiny_data: Path, tmp_path: Path) 
     # training items (image, lesion mask, breast mask) and validation items (image) have their own chains
     assert len({p.parent.parent.parent for p in cache.rglob("entry.json")}) == 2
     assert n_entries(cache) == n_train + n_validate
-    parser = ConfigParser()
-    parser.read_config(TRAIN)
-    parser.update(
-        {"datalist": str(tiny_data), "output_dir": str(tmp_path / "run"), "cache_dir": str(cache), **TINY}
-    )
+    parser = tiny_train_parser(BUNDLE, tiny_data, tmp_path / "run", cache_dir=str(cache))
     assert parser.get_parsed_content("train#dataset").n_written == 0
     assert parser.get_parsed_content("validate#dataset").n_written == 0

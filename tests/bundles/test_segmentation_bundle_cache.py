@@ -12,8 +12,7 @@ import json
 from pathlib import Path
 
 from bundle_helpers import TINY as BUNDLE_TINY
-from bundle_helpers import bundle_workflow
-from monai.bundle import ConfigParser
+from bundle_helpers import bundle_workflow, tiny_train_parser
 from monai.engines import default_prepare_batch
 
 from monai_mammo.cli import main
@@ -27,9 +26,7 @@ TINY = BUNDLE_TINY[BUNDLE.name]
 
 
 def test_the_default_is_unchanged(tiny_data: Path, tmp_path: Path) -> None:
-    parser = ConfigParser()
-    parser.read_config(TRAIN)
-    parser.update({"datalist": str(tiny_data), "output_dir": str(tmp_path), **TINY})
+    parser = tiny_train_parser(BUNDLE, tiny_data, tmp_path)
     assert parser["cache_dir"] is None and parser["device_augmentation"] is False
     assert isinstance(parser.get_parsed_content("train#dataset"), FailureSkippingCacheDataset)
     assert parser.get_parsed_content("train#preprocessed_dataset") is None
