@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from ignite.engine import Events
 from monai.bundle import ConfigParser, ConfigWorkflow, ckpt_export
 
 REPO = Path(__file__).resolve().parents[2]
 
 # a tiny training run of each bundle: small inputs and patches, one epoch, no worker processes
-TINY: dict[str, dict[str, Any]] = {
+TINY_RUNS: dict[str, dict[str, Any]] = {
     "mammo_classification": {
         "image_size": [64, 64],
         "patch_size": [32, 32],
@@ -61,23 +62,87 @@ def bundle_workflow(
 
 
 def tiny_train_workflow(bundle: Path, datalist: Path, output_dir: Path, **override: object) -> ConfigWorkflow:
-    """The bundle's train.json as its tiny run (``TINY``) on ``datalist``, with ``override`` on top."""
+    """The bundle's train.json as its tiny run (``TINY_RUNS``) on ``datalist``, with ``override`` on top."""
     return bundle_workflow(
         bundle,
         str(bundle / "configs" / "train.json"),
         "train",
         datalist=str(datalist),
         output_dir=str(output_dir),
-        **{**TINY[bundle.name], **override},
+        **{**TINY_RUNS[bundle.name], **override},
     )
 
 
 def tiny_train_parser(bundle: Path, datalist: Path, output_dir: Path, **override: object) -> ConfigParser:
-    """The bundle's train.json parsed as its tiny run (``TINY``) on ``datalist``, with ``override`` on top."""
+    """The bundle's train.json parsed as its tiny run (``TINY_RUNS``) on ``datalist``, ``override`` on top."""
     parser = ConfigParser()
     parser.read_config(str(bundle / "configs" / "train.json"))
-    parser.update({"datalist": str(datalist), "output_dir": str(output_dir), **TINY[bundle.name], **override})
+    parser.update(
+        {"datalist": str(datalist), "output_dir": str(output_dir), **TINY_RUNS[bundle.name], **override}
+    )
     return parser
+
+
+def check_workflow_properties(bundle: Path, datalist: Path, tmp_path: Path) -> None:
+    """The tiny train and the inference workflow have MONAI's required properties and find the bundle."""
+    train = tiny_train_workflow(bundle, datalist, tmp_path / "train")
+    assert train.check_properties() == []
+    assert train.max_epochs == 1
+    inference = bundle_workflow(
+        bundle, str(bundle / "configs" / "inference.json"), "inference", output_dir=str(tmp_path / "infer")
+    )
+    assert inference.check_properties() == []
+    assert Path(inference.bundle_root) == bundle
+
+
+def check_training_outputs(trained: Path) -> dict[str, Any]:
+    """One tiny epoch wrote the full training state, the bare best model, TensorBoard and no temporaries.
+
+    Returns:
+        The loaded ``checkpoint.pt``.
+    """
+    state = torch.load(trained / "checkpoint.pt", weights_only=True)
+    assert set(state) == {
+        "trainer",
+        "network",
+        "optimizer",
+        "lr_scheduler",
+        "best_model_saver",
+        "random_states",
+    }
+    assert state["trainer"]["iteration"] == state["trainer"]["epoch_length"]  # after epoch 1
+    model = torch.load(trained / "model.pt", weights_only=True)
+    assert set(model) == set(state["network"])  # a bare state_dict, as models/model.pt
+    assert not [p for p in trained.rglob("*.tmp")]
+    assert list(trained.glob("events.out.tfevents.*"))  # TensorBoard
+    return state
+
+
+def check_resume_after_the_last_completed_epoch(
+    bundle: Path, datalist: Path, out: Path, resume: object
+) -> ConfigWorkflow:
+    """A 2-epoch run stopped after epoch 1, run again with ``resume``, trains epoch 2 only, losing nothing.
+
+    Returns:
+        The resumed (second) workflow, after its run.
+    """
+    first = tiny_train_workflow(bundle, datalist, out, epochs=2)
+    trainer = first.parser.get_parsed_content("train#trainer")
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: e.terminate())  # stopped after epoch 1
+    first.run()
+    epoch_length = trainer.state.epoch_length
+    assert trainer.state.epoch == 1
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["trainer"]["iteration"] == epoch_length
+
+    second = tiny_train_workflow(bundle, datalist, out, epochs=2, resume=resume)
+    trainer2 = second.parser.get_parsed_content("train#trainer")
+    iterations: list[int] = []
+    trainer2.add_event_handler(Events.ITERATION_COMPLETED, lambda e: iterations.append(e.state.iteration))
+    second.run()
+    assert trainer2.state.epoch == 2
+    assert iterations == list(range(epoch_length + 1, 2 * epoch_length + 1))  # epoch 2 only, none lost
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["trainer"]["iteration"] == 2 * epoch_length
+    return second
 
 
 def train_once(bundle: Path, datalist: Path, output_dir: Path) -> Path:

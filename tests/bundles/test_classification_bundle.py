@@ -15,20 +15,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from bundle_helpers import (
-    TINY as BUNDLE_TINY,
-)
-from bundle_helpers import (
+    TINY_RUNS,
     bundle_workflow,
     check_multi_process_training_on_gloo,
+    check_resume_after_the_last_completed_epoch,
     check_torchscript_export,
+    check_training_outputs,
+    check_workflow_properties,
     inputs_with_corrupt_files,
     run_from_bundle_folder,
     tiny_train_workflow,
     train_once,
 )
-from ignite.engine import Events
 from monai.bundle import ConfigParser, ConfigWorkflow, verify_metadata, verify_net_in_out
 from PIL import Image
 
@@ -46,7 +45,7 @@ TRAIN = str(CONFIGS / "train.json")
 INFERENCE = str(CONFIGS / "inference.json")
 SAMPLE_IMAGES = BUNDLE / "sample" / "images"
 
-TINY = BUNDLE_TINY[BUNDLE.name]
+TINY = TINY_RUNS[BUNDLE.name]
 
 
 def train_workflow(datalist: Path, output_dir: Path, **override: object) -> ConfigWorkflow:
@@ -103,12 +102,7 @@ def test_bundle_root_is_found_from_the_repository_root_and_from_the_bundle_folde
 
 
 def test_train_and_inference_workflows_have_the_required_properties(tiny_data: Path, tmp_path: Path) -> None:
-    train = train_workflow(tiny_data, tmp_path / "train")
-    assert train.check_properties() == []
-    assert train.max_epochs == 1
-    inference = bundle_workflow(BUNDLE, INFERENCE, "inference", output_dir=str(tmp_path / "infer"))
-    assert inference.check_properties() == []
-    assert Path(inference.bundle_root) == BUNDLE
+    check_workflow_properties(BUNDLE, tiny_data, tmp_path)
 
 
 def test_sampler_balances_the_classes(tiny_data: Path, tmp_path: Path) -> None:
@@ -126,40 +120,14 @@ def test_sampler_balances_the_classes(tiny_data: Path, tmp_path: Path) -> None:
 
 
 def test_one_epoch_of_training_saves_the_best_model_and_the_training_state(trained: Path) -> None:
-    state = torch.load(trained / "checkpoint.pt", weights_only=True)
-    assert set(state) == {
-        "trainer",
-        "network",
-        "optimizer",
-        "lr_scheduler",
-        "best_model_saver",
-        "random_states",
-    }
-    assert state["trainer"]["iteration"] == state["trainer"]["epoch_length"]  # after epoch 1
+    state = check_training_outputs(trained)
     assert state["best_model_saver"]["best_epoch"] == 1  # the validation AUC was defined and saved
-    model = torch.load(trained / "model.pt", weights_only=True)
-    assert set(model) == set(state["network"])  # a bare state_dict, as models/model.pt
-    assert not [p for p in trained.rglob("*.tmp")]
-    assert list(trained.glob("events.out.tfevents.*"))  # TensorBoard
 
 
 def test_interrupted_training_resumes_after_the_last_completed_epoch(tiny_data: Path, tmp_path: Path) -> None:
-    out = tmp_path / "run"
-    first = train_workflow(tiny_data, out, epochs=2)
-    trainer = first.parser.get_parsed_content("train#trainer")
-    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: e.terminate())  # stopped after epoch 1
-    first.run()
-    epoch_length = trainer.state.epoch_length
-    assert trainer.state.epoch == 1
-
-    second = train_workflow(tiny_data, out, epochs=2, resume="true")  # as `--resume true` gives it
-    trainer2 = second.parser.get_parsed_content("train#trainer")
-    iterations: list[int] = []
-    trainer2.add_event_handler(Events.ITERATION_COMPLETED, lambda e: iterations.append(e.state.iteration))
-    second.run()
-    assert trainer2.state.epoch == 2
-    assert iterations == list(range(epoch_length + 1, 2 * epoch_length + 1))  # epoch 2 only, none lost
-    assert torch.load(out / "checkpoint.pt", weights_only=True)["trainer"]["iteration"] == 2 * epoch_length
+    check_resume_after_the_last_completed_epoch(
+        BUNDLE, tiny_data, tmp_path / "run", "true"
+    )  # `--resume true`
 
 
 def _outside_crop(image: np.ndarray, margin: int = 8, tolerance: int = 3) -> np.ndarray:

@@ -14,8 +14,7 @@ import json
 from pathlib import Path
 
 import torch
-from bundle_helpers import TINY as BUNDLE_TINY
-from bundle_helpers import bundle_workflow, tiny_train_parser
+from bundle_helpers import TINY_RUNS, bundle_workflow, tiny_train_parser
 from monai.engines import default_prepare_batch
 
 from monai_mammo.cli import main
@@ -25,7 +24,7 @@ from monai_mammo.engines import DeviceAugmentation
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "bundles" / "mammo_classification"
 TRAIN = str(BUNDLE / "configs" / "train.json")
-TINY = BUNDLE_TINY[BUNDLE.name]
+TINY = TINY_RUNS[BUNDLE.name]
 BATCH_TRANSFORMS = ["RandFlipd", "RandVendorLookd", "RandAffined", "RandGaussianNoised", "PatchClassd"]
 
 

@@ -18,12 +18,13 @@ import numpy as np
 import pytest
 import torch
 from bundle_helpers import (
-    TINY as BUNDLE_TINY,
-)
-from bundle_helpers import (
+    TINY_RUNS,
     bundle_workflow,
     check_multi_process_training_on_gloo,
+    check_resume_after_the_last_completed_epoch,
     check_torchscript_export,
+    check_training_outputs,
+    check_workflow_properties,
     inputs_with_corrupt_files,
     run_from_bundle_folder,
     tiny_train_workflow,
@@ -48,7 +49,7 @@ SCHEMA = REPO / "bundles" / "schema" / "metadata_schema.json"
 TRAIN = str(CONFIGS / "train.json")
 SAMPLE_IMAGES = BUNDLE / "sample" / "images"
 
-TINY = BUNDLE_TINY[BUNDLE.name]
+TINY = TINY_RUNS[BUNDLE.name]
 
 
 def train_workflow(datalist: Path, output_dir: Path, **override: object) -> ConfigWorkflow:
@@ -86,31 +87,11 @@ def test_bundle_root_is_found_from_the_repository_root_and_from_the_bundle_folde
 
 
 def test_train_and_inference_workflows_have_the_required_properties(tiny_data: Path, tmp_path: Path) -> None:
-    train = train_workflow(tiny_data, tmp_path / "train")
-    assert train.check_properties() == []
-    assert train.max_epochs == 1
-    inference = bundle_workflow(
-        BUNDLE, str(CONFIGS / "inference.json"), "inference", output_dir=str(tmp_path / "infer")
-    )
-    assert inference.check_properties() == []
-    assert Path(inference.bundle_root) == BUNDLE
+    check_workflow_properties(BUNDLE, tiny_data, tmp_path)
 
 
 def test_one_epoch_of_training_saves_the_best_model_and_the_training_state(trained: Path) -> None:
-    state = torch.load(trained / "checkpoint.pt", weights_only=True)
-    assert set(state) == {
-        "trainer",
-        "network",
-        "optimizer",
-        "lr_scheduler",
-        "best_model_saver",
-        "random_states",
-    }
-    assert state["trainer"]["iteration"] == state["trainer"]["epoch_length"]  # after epoch 1
-    model = torch.load(trained / "model.pt", weights_only=True)
-    assert set(model) == set(state["network"])  # a bare state_dict, as models/model.pt
-    assert not [p for p in trained.rglob("*.tmp")]
-    assert list(trained.glob("events.out.tfevents.*"))  # TensorBoard
+    check_training_outputs(trained)
 
 
 def test_training_starts_from_pretrained_weights(trained: Path, tiny_data: Path, tmp_path: Path) -> None:
@@ -131,26 +112,8 @@ def test_training_starts_from_pretrained_weights(trained: Path, tiny_data: Path,
 
 
 def test_interrupted_training_resumes_after_the_last_completed_epoch(tiny_data: Path, tmp_path: Path) -> None:
-    out = tmp_path / "run"
-    first = train_workflow(tiny_data, out, epochs=2)
-    trainer = first.parser.get_parsed_content("train#trainer")
-    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: e.terminate())  # stopped after epoch 1
-    first.run()
-    epoch_length = trainer.state.epoch_length
-    assert trainer.state.epoch == 1
-    saved = torch.load(out / "checkpoint.pt", weights_only=True)
-    assert saved["trainer"]["iteration"] == epoch_length
-
-    second = train_workflow(tiny_data, out, epochs=2, resume=True)
-    trainer2 = second.parser.get_parsed_content("train#trainer")
-    iterations: list[int] = []
-    trainer2.add_event_handler(Events.ITERATION_COMPLETED, lambda e: iterations.append(e.state.iteration))
-    second.run()
-    assert trainer2.state.epoch == 2
-    assert iterations == list(range(epoch_length + 1, 2 * epoch_length + 1))  # epoch 2 only, none lost
-    best = second.parser.get_parsed_content("validate#best_model_saver")
-    assert best.best_epoch in (1, 2)
-    assert torch.load(out / "checkpoint.pt", weights_only=True)["trainer"]["iteration"] == 2 * epoch_length
+    second = check_resume_after_the_last_completed_epoch(BUNDLE, tiny_data, tmp_path / "run", True)
+    assert second.parser.get_parsed_content("validate#best_model_saver").best_epoch in (1, 2)
 
 
 def test_training_leaves_out_unreadable_films_and_lists_them(tiny_data: Path, tmp_path: Path) -> None:

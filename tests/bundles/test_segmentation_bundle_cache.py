@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bundle_helpers import TINY as BUNDLE_TINY
-from bundle_helpers import bundle_workflow, tiny_train_parser
+from bundle_helpers import TINY_RUNS, bundle_workflow, tiny_train_parser
 from monai.engines import default_prepare_batch
 
 from monai_mammo.cli import main
@@ -22,7 +21,7 @@ from monai_mammo.engines import DeviceAugmentation
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "bundles" / "mammo_lesion_segmentation"
 TRAIN = str(BUNDLE / "configs" / "train.json")
-TINY = BUNDLE_TINY[BUNDLE.name]
+TINY = TINY_RUNS[BUNDLE.name]
 
 
 def test_the_default_is_unchanged(tiny_data: Path, tmp_path: Path) -> None:
