@@ -91,7 +91,7 @@ def build_bundle_cache(
     from monai.transforms import Compose
 
     from monai_mammo.data.failures import item_source
-    from monai_mammo.data.preprocessed_cache import PreprocessedCache, _BuildItems, build_entries
+    from monai_mammo.data.preprocessed_cache import CacheBuildItems, PreprocessedCache, build_entries
 
     start = time.perf_counter()
     parser = ConfigParser()
@@ -112,7 +112,7 @@ def build_bundle_cache(
         items = list(parser.get_parsed_content(datalist_id))
         all_items += items
         for index, ok, status, message in build_entries(
-            _BuildItems(cache, items, (Exception,)), workers, progress
+            CacheBuildItems(cache, items, (Exception,)), workers, progress
         ):
             if ok:
                 report.written += status == "written"

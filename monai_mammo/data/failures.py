@@ -97,7 +97,8 @@ def _report(n_items: int, failures: Sequence[ItemFailure]) -> dict[str, Any]:
     return {"n_items": n_items, "n_failed": len(failures), "failures": [asdict(f) for f in failures]}
 
 
-def _write_report(path: Path | None, n_items: int, failures: Sequence[ItemFailure]) -> Path | None:
+def write_failure_report(path: Path | None, n_items: int, failures: Sequence[ItemFailure]) -> Path | None:
+    """Write the failure report (n_items, n_failed, failures) atomically as strict JSON; None: nothing."""
     if path is None:
         return None
     text = strict_json_text(_report(n_items, failures))
@@ -233,7 +234,7 @@ class FailureSkippingDataLoader:
         Returns:
             The path written, or ``None``.
         """
-        return _write_report(self.report_path, len(self.dataset), self.failures)
+        return write_failure_report(self.report_path, len(self.dataset), self.failures)
 
 
 class FailureSkippingCacheDataset(CacheDataset):
@@ -323,7 +324,7 @@ class FailureSkippingCacheDataset(CacheDataset):
         self.data = [data[i] for i in good]
         self._cache = [self._cache[i] for i in good]
         self.cache_num = len(self._cache)
-        _write_report(self.report_path, n_items, self.failures)
+        write_failure_report(self.report_path, n_items, self.failures)
         if n_items and len(self.failures) > self.max_failed_fraction * n_items:
             first = "; ".join(f"{f.source}: {f.error}: {f.message}" for f in self.failures[:3])
             raise RuntimeError(

@@ -234,7 +234,7 @@ def _apply_all(transforms: Sequence[Callable[[Any], Any]], item: Any) -> Any:
     return item
 
 
-class _BuildItems(torch.utils.data.Dataset):
+class CacheBuildItems(torch.utils.data.Dataset):
     """Fills the entries, one item per index; picklable for DataLoader worker processes."""
 
     def __init__(self, cache: PreprocessedCache, data: Sequence[Any], skip: tuple[type[BaseException], ...]):
@@ -257,7 +257,7 @@ class _BuildItems(torch.utils.data.Dataset):
 
 
 def build_entries(
-    builder: _BuildItems, num_workers: int = 0, progress: bool = False
+    builder: CacheBuildItems, num_workers: int = 0, progress: bool = False
 ) -> list[tuple[int, bool, str, str]]:
     """Run ``builder`` over all its indices (in ``num_workers`` processes), with an optional progress bar.
 

@@ -17,8 +17,8 @@ from monai.transforms import apply_transform
 from monai.utils import ensure_tuple
 
 from monai_mammo.data.errors import MammoReadError
-from monai_mammo.data.failures import ItemFailure, _write_report, item_source
-from monai_mammo.data.preprocessed_cache import PreprocessedCache, _BuildItems, build_entries
+from monai_mammo.data.failures import ItemFailure, item_source, write_failure_report
+from monai_mammo.data.preprocessed_cache import CacheBuildItems, PreprocessedCache, build_entries
 
 __all__ = ["PreprocessedCacheDataset"]
 
@@ -94,7 +94,7 @@ class PreprocessedCacheDataset(Dataset):
     def fill(self, num_workers: int = 0, progress: bool = False) -> None:
         """Write the missing entries, then drop and report the items that failed (see the class)."""
         data = list(self.data)
-        builder = _BuildItems(self.cache, data, self.skip)
+        builder = CacheBuildItems(self.cache, data, self.skip)
         results = build_entries(builder, num_workers=num_workers, progress=progress)
         self.failures = [
             ItemFailure(index=i, source=item_source(data[i], self.keys, i), error=err, message=msg)
@@ -106,7 +106,7 @@ class PreprocessedCacheDataset(Dataset):
             logger.warning("left out %s (%s): %s", failure.source, failure.error, failure.message)
         failed = {f.index for f in self.failures}
         self.data = [d for i, d in enumerate(data) if i not in failed]
-        _write_report(self.report_path, len(data), self.failures)
+        write_failure_report(self.report_path, len(data), self.failures)
         if data and len(self.failures) > self.max_failed_fraction * len(data):
             first = "; ".join(f"{f.source}: {f.error}: {f.message}" for f in self.failures[:3])
             raise RuntimeError(
