@@ -55,7 +55,7 @@ def test_the_exported_torchscript_is_the_checkpoints_network(archive: Path, tmp_
     scripted = torch.jit.load(str(tmp_path / NAME / "models" / "model.ts"), map_location="cpu").eval()
     from monai.networks.nets import UNet
 
-    net = UNet(2, 1, 1, channels=(8, 16, 32, 64), strides=(2, 2, 2), num_res_units=2, norm="batch")
+    net = UNet(2, 1, 1, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2), num_res_units=2, norm="batch")
     net.load_state_dict(torch.load(BUNDLE / "models" / "model.pt", map_location="cpu", weights_only=True))
     x = torch.rand(1, 1, 64, 48, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
