@@ -1,10 +1,10 @@
 """Breast-aware vs plain MONAI sliding-window inference over one full-field mammogram, side by side.
 
 Same image, same network, same window grid; the outputs inside the breast must agree (max abs diff is
-asserted). By default the network and grid are the lesion-segmentation bundle's own inference settings: its
-UNet 8..64 with the shipped weights (``bundles/mammo_lesion_segmentation/models/model.pt``), roi 256,
-overlap 0.25, 4 windows per call; ``--network unet16-256 --roi 512`` runs a larger MONAI UNet 16..256
-(random weights from a fixed seed) on larger windows.
+asserted). By default the network and grid are the lesion-segmentation bundle's own inference settings: the
+network ``inference.json`` names (since 0.2.0 a UNet 16..256, batch norm) with the shipped weights
+(``bundles/mammo_lesion_segmentation/models/model.pt``), roi 512, overlap 0.25, 4 windows per call;
+``--network unet16-256`` runs a MONAI UNet 16..256 without batch norm (random weights from a fixed seed).
 Reported: windows run, time (median of ``--repeats`` alternating runs) and peak memory:
 
 - CPU: peak resident memory (VmHWM) of a separate worker process per method, reset just before the inference
@@ -48,7 +48,7 @@ SHAPE = (4096, 3328)
 DEFAULT_DICOM = ROOT.parent / "shared" / "data" / "cbis_ddsm" / "dicom" / "1-131.dcm"
 SEG_BUNDLE = ROOT / "bundles" / "mammo_lesion_segmentation"
 NETWORKS = {
-    "bundle": "the segmentation bundle's UNet 8..64 (batch norm), shipped weights",
+    "bundle": "the segmentation bundle's network (inference.json, shipped weights)",
     "unet16-256": "MONAI UNet 16..256 (num_res_units=2), random weights",
 }
 
@@ -220,7 +220,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--network", choices=sorted(NETWORKS), default="bundle")
-    parser.add_argument("--roi", type=int, default=256)
+    parser.add_argument("--roi", type=int, default=512)
     parser.add_argument("--overlap", type=float, default=0.25)
     parser.add_argument("--sw-batch-size", type=int, default=4)
     parser.add_argument("--mode", default="constant", choices=["constant", "gaussian"])
