@@ -53,9 +53,11 @@ def test_the_exported_torchscript_is_the_checkpoints_network(archive: Path, tmp_
     with zipfile.ZipFile(archive) as z:
         z.extractall(tmp_path)
     scripted = torch.jit.load(str(tmp_path / NAME / "models" / "model.ts"), map_location="cpu").eval()
-    from monai.networks.nets import UNet
+    from monai.bundle import ConfigParser
 
-    net = UNet(2, 1, 1, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2), num_res_units=2, norm="batch")
+    parser = ConfigParser()
+    parser.read_config(str(BUNDLE / "configs" / "inference.json"))
+    net = parser.get_parsed_content("network_def")  # the network the bundle names, not a copy of it
     net.load_state_dict(torch.load(BUNDLE / "models" / "model.pt", map_location="cpu", weights_only=True))
     x = torch.rand(1, 1, 64, 48, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
