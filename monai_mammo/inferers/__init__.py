@@ -6,6 +6,7 @@ from __future__ import annotations
 from monai_mammo.inferers.breast_mask import BatchBreastMask
 from monai_mammo.inferers.breast_windows import select_breast_windows
 from monai_mammo.inferers.evidence_map import EvidenceMapInferer
+from monai_mammo.inferers.flip_averaging import FlipAveraging
 from monai_mammo.inferers.gradcam import GradCAMInferer, normalize_heatmap
 from monai_mammo.inferers.inferer import BreastSlidingWindowInferer
 from monai_mammo.inferers.sliding_window import breast_sliding_window_inference
@@ -14,6 +15,7 @@ __all__ = [
     "BatchBreastMask",
     "BreastSlidingWindowInferer",
     "EvidenceMapInferer",
+    "FlipAveraging",
     "GradCAMInferer",
     "breast_sliding_window_inference",
     "normalize_heatmap",

@@ -11,6 +11,7 @@ from monai.inferers import SlidingWindowInferer
 from monai.utils import BlendMode, PytorchPadMode
 
 from monai_mammo.inferers.breast_mask import BatchBreastMask
+from monai_mammo.inferers.flip_averaging import FlipAveraging
 from monai_mammo.inferers.sliding_window import breast_sliding_window_inference
 
 __all__ = ["BreastSlidingWindowInferer"]
@@ -54,6 +55,9 @@ class BreastSlidingWindowInferer(SlidingWindowInferer):
         mask_fn: ``mask_fn(inputs) -> (B, 1, *spatial)`` mask used when no ``breast_mask`` is passed;
             default: :class:`monai_mammo.inferers.BatchBreastMask` (:class:`monai_mammo.transforms.BreastMask`
             on each image, dilated by one grid cell).
+        flip_axes: test-time augmentation: spatial axes along which every window is also run mirrored, the
+            outputs averaged (:class:`monai_mammo.inferers.FlipAveraging`); ``None`` or empty runs each window
+            once. ``[0]`` (vertical) suits images in canonical laterality.
 
     Example:
         .. code-block:: python
@@ -82,6 +86,7 @@ class BreastSlidingWindowInferer(SlidingWindowInferer):
         cval_outside: float | Sequence[float] = 0.0,
         restrict_to_mask: bool = True,
         mask_fn: MaskFn | None = None,
+        flip_axes: Sequence[int] | None = None,
     ) -> None:
         super().__init__(
             roi_size=roi_size,
@@ -106,6 +111,7 @@ class BreastSlidingWindowInferer(SlidingWindowInferer):
         self.cval_outside = cval_outside
         self.restrict_to_mask = restrict_to_mask
         self.mask_fn: MaskFn = mask_fn if mask_fn is not None else default_mask_fn()
+        self.flip_axes = FlipAveraging.validated_axes(flip_axes)
 
     def __call__(
         self,
@@ -138,6 +144,8 @@ class BreastSlidingWindowInferer(SlidingWindowInferer):
             device = "cpu"  # stitch in cpu memory if image is too large
         if breast_mask is None:
             breast_mask = self.mask_fn(inputs)
+        if self.flip_axes:
+            network = FlipAveraging(network, self.flip_axes)
         return breast_sliding_window_inference(
             inputs,
             breast_mask,
