@@ -32,6 +32,7 @@ from monai_mammo.metrics import (
     min_candidate_area_px,
     pixel_spacing_of,
     plot_froc,
+    roc_auc_with_ci,
 )
 from monai_mammo.utils.json_text import strict_json_text
 
@@ -45,6 +46,7 @@ PER_IMAGE_COLUMNS = (
     "n_lesions",
     "n_detected",
     "n_false_positives",
+    "max_prob",
 )
 
 
@@ -86,7 +88,9 @@ class SegmentationReport(PerImageHandler):
     over the images with a lesion and over all images, each with a percentile bootstrap 95% CI resampling
     patients when ``group_key`` is given; ``froc``: FROC sensitivity at ``fp_rates`` false positives per
     image, each with a 95% CI, and their mean with a 95% CI, under the first hit rule; ``froc_by_hit_rule``:
-    the same under every rule), ``metrics_per_image.csv`` (first rule), ``froc.csv`` (the curve) and
+    the same under every rule; ``image_auc``: when both kinds of image are present, the AUC with which the
+    image's maximum probability tells images with a lesion from images without one, with a 95% CI),
+    ``metrics_per_image.csv`` (first rule, and each image's maximum probability), ``froc.csv`` (the curve) and
     ``froc.png`` (every rule); the summary is also logged and kept in :attr:`results`.
 
     Args:
@@ -209,12 +213,27 @@ class SegmentationReport(PerImageHandler):
                     "n_lesions": match.n_lesions,
                     "n_detected": int(np.isfinite(match.tp_probs).sum()),
                     "n_false_positives": len(match.fp_probs),
+                    "max_prob": float(p.max()) if p.size else math.nan,
                 }
             )
 
     def _groups(self) -> list[str] | None:
         ids = [r["patient_id"] for r in self.rows]
         return ids if self.group_key is not None and all(ids) else None
+
+    def _image_auc(self, lesion: np.ndarray, groups: Sequence[str] | None) -> dict[str, Any] | None:
+        """AUC of the maximum probability, images with a lesion against those without (``None``: one kind)."""
+        if lesion.all() or not lesion.any():
+            return None
+        scores = np.asarray([r["max_prob"] for r in self.rows], dtype=np.float64)
+        ci = roc_auc_with_ci(lesion, scores, n_boot=self.n_boot, seed=self.seed, groups=groups)
+        return {
+            "score": "max_prob",
+            "auc": ci.point,
+            "ci95": [ci.low, ci.high],
+            "n_with_lesion": int(lesion.sum()),
+            "n_without": int((~lesion).sum()),
+        }
 
     def report(self, engine: Any = None) -> dict[str, Any]:
         """Compute the summary, write the report files and log it.
@@ -264,6 +283,7 @@ class SegmentationReport(PerImageHandler):
             }
         results["froc"] = by_rule[self.hit_rules[0]]
         results["froc_by_hit_rule"] = by_rule
+        results["image_auc"] = self._image_auc(lesion, groups)
         self.results = results
         self.write(curves)
         d = results["dice_images_with_lesion"]
@@ -273,6 +293,8 @@ class SegmentationReport(PerImageHandler):
             if froc is not None:
                 sens_text = ", ".join(f"{v:.2f}@{k}" for k, v in froc["sensitivity_at_fp_per_image"].items())
                 message += f"; FROC ({rule} hits) sensitivity at FP/image: {sens_text}"
+        if results["image_auc"] is not None:
+            message += f"; image AUC (maximum probability, lesion vs none): {results['image_auc']['auc']:.3f}"
         self.logger.info(message)
         return results
 

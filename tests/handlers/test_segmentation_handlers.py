@@ -173,6 +173,24 @@ def test_report_dice_and_froc(tmp_path: Path, images: list[dict]) -> None:
     assert (tmp_path / "froc.csv").is_file() and (tmp_path / "froc.png").is_file()
 
 
+def test_report_image_auc_from_the_maximum_probability(tmp_path: Path, images: list[dict]) -> None:
+    """Maxima 0.9 and 0.8 (lesions) against 0.25 (none): AUC 1; with a none-image at 0.85, above b: 3/4."""
+    report = SegmentationReport(tmp_path / "1", n_boot=100)
+    run(report, images)
+    per_image = list(csv.DictReader((tmp_path / "1" / "metrics_per_image.csv").open()))
+    assert [float(r["max_prob"]) for r in per_image] == pytest.approx([0.9, 0.8, 0.25])
+    image_auc = json.loads((tmp_path / "1" / "metrics.json").read_text())["image_auc"]
+    assert image_auc["auc"] == 1.0 and image_auc["n_with_lesion"] == 2 and image_auc["n_without"] == 1
+    bright_normal = item("d", 0.85 * disc((64, 48), (30, 20), 3), torch.zeros(64, 48), "p4")
+    report = SegmentationReport(tmp_path / "2", n_boot=100)
+    run(report, [*images, bright_normal])
+    image_auc = report.results["image_auc"]
+    assert image_auc["auc"] == pytest.approx(0.75) and image_auc["ci95"][0] <= 0.75 <= image_auc["ci95"][1]
+    report = SegmentationReport(tmp_path / "3", n_boot=100)
+    run(report, images[:2])
+    assert report.results["image_auc"] is None  # every image has a lesion
+
+
 def test_report_leaves_out_candidates_below_the_minimum_size(tmp_path: Path, images: list[dict]) -> None:
     """Specks of 1, 3, 12 and 30 pixels (0.36, 1.1, 4.3 and 10.8 mm²) beside image a's lesion: false
     positives only from 4 mm² on, as the writer lists them; all four without a minimum."""
