@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from monai_mammo.inferers.breast_mask import BatchBreastMask
 from monai_mammo.inferers.breast_windows import select_breast_windows
-from monai_mammo.inferers.evidence_map import EvidenceMapInferer
+from monai_mammo.inferers.evidence_map import EvidenceMapInferer, PlaceLogitsInferer
 from monai_mammo.inferers.flip_averaging import FlipAveraging
 from monai_mammo.inferers.gradcam import GradCAMInferer, normalize_heatmap
 from monai_mammo.inferers.inferer import BreastSlidingWindowInferer
@@ -17,6 +17,7 @@ __all__ = [
     "EvidenceMapInferer",
     "FlipAveraging",
     "GradCAMInferer",
+    "PlaceLogitsInferer",
     "breast_sliding_window_inference",
     "normalize_heatmap",
     "select_breast_windows",

@@ -1,4 +1,5 @@
-"""``EvidenceMapInferer``: image logits and the class probability at every place of a lesion-evidence net."""
+"""``EvidenceMapInferer``: image logits and the class probability at every place of a lesion-evidence net;
+``PlaceLogitsInferer``: the per-place logits for training on place labels."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch.nn.functional as F
 from monai.data import MetaTensor
 from monai.inferers import Inferer
 
-__all__ = ["EvidenceMapInferer"]
+__all__ = ["EvidenceMapInferer", "PlaceLogitsInferer"]
 
 
 class EvidenceMapInferer(Inferer):
@@ -68,3 +69,27 @@ class EvidenceMapInferer(Inferer):
             probability = evidence.float().softmax(dim=1)[:, self.class_index : self.class_index + 1]
             maps = F.interpolate(probability, size=tuple(x.shape[2:]), mode=self.mode)
         return {self.logits_key: logits, self.cam_key: MetaTensor(maps.clamp(0.0, 1.0))}
+
+
+class PlaceLogitsInferer(Inferer):
+    """The per-place logits of a :class:`~monai_mammo.networks.LesionEvidenceDenseNet`, with gradients.
+
+    For training on whole images with one label per place
+    (:class:`~monai_mammo.transforms.LesionPlaceLabelsd`): as a :class:`monai.engines.SupervisedTrainer`'s
+    ``inferer`` it makes ``pred`` the ``(B, K, *spatial / 32)`` evidence map, which
+    ``torch.nn.CrossEntropyLoss`` compares with ``(B, *spatial / 32)`` place labels. The network and its
+    weights are those of the patch recipe; only what the loss sees changes.
+
+    Raises:
+        TypeError: at the call, for a network without ``evidence_map``.
+    """
+
+    def __call__(self, inputs: torch.Tensor, network: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
+        """The evidence map of a batch ``(B, C, *spatial)``."""
+        if not hasattr(network, "evidence_map"):
+            raise TypeError(
+                "PlaceLogitsInferer needs a lesion-evidence network (evidence_map), got "
+                f"{type(network).__name__}."
+            )
+        x = inputs.as_tensor() if isinstance(inputs, MetaTensor) else inputs
+        return network.evidence_map(x, *args, **kwargs)

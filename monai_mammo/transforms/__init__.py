@@ -58,6 +58,12 @@ from monai_mammo.transforms.intensity import (
     RandVendorLookDict,
 )
 from monai_mammo.transforms.patch_class import PatchClass, PatchClassD, PatchClassd, PatchClassDict
+from monai_mammo.transforms.place_labels import (
+    LesionPlaceLabels,
+    LesionPlaceLabelsD,
+    LesionPlaceLabelsd,
+    LesionPlaceLabelsDict,
+)
 from monai_mammo.transforms.polarity import InversionEvidence, inversion_evidence, reader_photometric
 from monai_mammo.transforms.quantiles import masked_quantile
 from monai_mammo.transforms.spatial import (
@@ -140,6 +146,10 @@ __all__ = [
     "InversionDecision",
     "InversionEvidence",
     "LateralityDecision",
+    "LesionPlaceLabels",
+    "LesionPlaceLabelsD",
+    "LesionPlaceLabelsDict",
+    "LesionPlaceLabelsd",
     "MammoWindow",
     "MammoWindowD",
     "MammoWindowDict",
