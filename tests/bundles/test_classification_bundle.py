@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from bundle_helpers import (
     TINY_RUNS,
     bundle_workflow,
@@ -28,6 +29,7 @@ from bundle_helpers import (
     tiny_train_workflow,
     train_once,
 )
+from ignite.engine import Events
 from monai.bundle import ConfigParser, ConfigWorkflow, verify_metadata, verify_net_in_out
 from PIL import Image
 
@@ -42,6 +44,7 @@ CONFIGS = BUNDLE / "configs"
 META = str(CONFIGS / "metadata.json")
 SCHEMA = REPO / "bundles" / "schema" / "metadata_schema.json"
 TRAIN = str(CONFIGS / "train.json")
+WHOLE_IMAGE = str(CONFIGS / "train_whole_image.json")
 INFERENCE = str(CONFIGS / "inference.json")
 SAMPLE_IMAGES = BUNDLE / "sample" / "images"
 
@@ -122,6 +125,40 @@ def test_sampler_balances_the_classes(tiny_data: Path, tmp_path: Path) -> None:
 def test_one_epoch_of_training_saves_the_best_model_and_the_training_state(trained: Path) -> None:
     state = check_training_outputs(trained)
     assert state["best_model_saver"]["best_epoch"] == 1  # the validation AUC was defined and saved
+
+
+def test_whole_image_stage_trains_every_place_from_the_patch_weights(
+    trained: Path, tiny_data: Path, tmp_path: Path
+) -> None:
+    """``train.json`` + ``train_whole_image.json``: starts from the given weights (``--pretrained``), the
+    trainer's prediction is the evidence map and its label one class per place; it saves a model."""
+    weights = torch.load(trained / "model.pt", weights_only=True)
+    workflow = bundle_workflow(
+        BUNDLE,
+        [TRAIN, WHOLE_IMAGE],
+        "train",
+        datalist=str(tiny_data),
+        output_dir=str(tmp_path / "whole"),
+        **{**TINY, "pretrained": str(trained / "model.pt")},
+    )
+    trainer = workflow.parser.get_parsed_content("train#trainer")
+    network = workflow.parser.get_parsed_content("network")
+    seen: dict[str, torch.Tensor] = {}
+    trainer.add_event_handler(
+        Events.ITERATION_STARTED(once=1),
+        lambda e: seen.update({k: v.clone() for k, v in network.state_dict().items()}),
+    )
+    trainer.add_event_handler(
+        Events.ITERATION_COMPLETED(once=1),
+        lambda e: seen.update(pred=e.state.output[0]["pred"], label=e.state.output[0]["label"]),
+    )
+    workflow.run()
+    workflow.finalize()
+    assert all(torch.equal(seen[k].cpu(), weights[k]) for k in weights)
+    places = tuple(n // 32 for n in TINY["image_size"])
+    assert tuple(seen["pred"].shape) == (3, *places)  # softmax over the classes at every place
+    assert tuple(seen["label"].shape) == places and seen["label"].dtype == torch.long
+    assert (tmp_path / "whole" / "model.pt").is_file()
 
 
 def test_interrupted_training_resumes_after_the_last_completed_epoch(tiny_data: Path, tmp_path: Path) -> None:
