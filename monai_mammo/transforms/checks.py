@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from monai.utils import convert_to_numpy
 
 __all__ = ["check_image_2d", "check_unit_range", "key_context", "require_key"]
 
@@ -74,6 +75,15 @@ def require_key(data: Mapping[Hashable, Any], key: Hashable, name: str, hint: st
         msg = f"{name}: key {key!r} is missing from the data (keys: {sorted(map(str, data.keys()))})."
         raise KeyError(f"{msg} {hint}".strip())
     return data[key]
+
+
+def image_class_of(data: Mapping[Hashable, Any], key: Hashable, name: str) -> int:
+    """The image's class under ``key`` as an ``int``.
+
+    The value may be a number, or an array or tensor of one element (on the training device when
+    ``DeviceAugmentation`` runs the transform on a batch); a ``KeyError`` naming ``name`` when it is missing.
+    """
+    return int(convert_to_numpy(require_key(data, key, name)).reshape(-1)[0])
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
 from monai.utils import convert_to_numpy
 
-from monai_mammo.transforms.checks import require_key
+from monai_mammo.transforms.checks import image_class_of
 
 __all__ = ["PatchClass", "PatchClassD", "PatchClassDict", "PatchClassd"]
 
@@ -106,10 +106,7 @@ class PatchClassd(MapTransform):
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
-        # the class may be a tensor on the training device (DeviceAugmentation runs this on the batch)
-        image_class = int(
-            convert_to_numpy(require_key(d, self.class_key, type(self).__name__)).reshape(-1)[0]
-        )
+        image_class = image_class_of(d, self.class_key, type(self).__name__)
         for key in self.key_iterator(d):
             label = self.patch_class(d[key], image_class)
             d[self.output_key or key] = torch.tensor(label, dtype=torch.long)

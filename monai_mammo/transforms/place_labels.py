@@ -26,7 +26,7 @@ from monai.transforms import MapTransform, Transform
 from monai.utils import convert_to_numpy
 from scipy import ndimage
 
-from monai_mammo.transforms.checks import require_key
+from monai_mammo.transforms.checks import image_class_of
 
 __all__ = ["LesionPlaceLabels", "LesionPlaceLabelsD", "LesionPlaceLabelsDict", "LesionPlaceLabelsd"]
 
@@ -139,9 +139,7 @@ class LesionPlaceLabelsd(MapTransform):
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
-        image_class = int(
-            convert_to_numpy(require_key(d, self.class_key, type(self).__name__)).reshape(-1)[0]
-        )
+        image_class = image_class_of(d, self.class_key, type(self).__name__)
         for key in self.key_iterator(d):
             d[self.output_key or key] = self.place_labels(d[key], image_class)
         return d
