@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from monai.utils import convert_to_numpy
 
-__all__ = ["check_image_2d", "check_unit_range", "key_context", "require_key"]
+__all__ = ["check_image_2d", "check_unit_range", "image_class_of", "key_context", "require_key"]
 
 
 def _dtype_of(img: Any) -> Any:
