@@ -119,8 +119,9 @@ def test_every_public_transform_is_fuzzed() -> None:
     fuzzed = {n for n in TRANSFORMS if n in NAMES}
     missing = sorted(n for n in NAMES if n[-1] not in "D" and not n.endswith("Dict") and n not in fuzzed)
     records = ("LateralityDecision", "InversionDecision", "InversionEvidence")  # records, not transforms
-    # a patch's class label from its mask, not an image transform (tests/transforms/test_patch_class.py)
-    labels = ("PatchClass", "PatchClassd")
+    # class labels from a lesion mask and the image's class, not image transforms
+    # (tests/transforms/test_patch_class.py, tests/transforms/test_place_labels.py)
+    labels = ("PatchClass", "PatchClassd", "LesionPlaceLabels", "LesionPlaceLabelsd")
     missing = [n for n in missing if n not in records + labels]
     assert not missing, f"add {missing} to TRANSFORMS in {__file__}"
 
