@@ -14,15 +14,14 @@ lesion mask, a patch is
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import torch
 from monai.config import KeysCollection
-from monai.transforms import MapTransform, Transform
+from monai.transforms import Transform
 from monai.utils import convert_to_numpy
 
-from monai_mammo.transforms.checks import image_class_of
+from monai_mammo.transforms.mask_class_label import MaskClassLabeld
 
 __all__ = ["PatchClass", "PatchClassD", "PatchClassDict", "PatchClassd"]
 
@@ -75,7 +74,7 @@ class PatchClass(Transform):
         return self.ignore_index
 
 
-class PatchClassd(MapTransform):
+class PatchClassd(MaskClassLabeld):
     """Dictionary version of :class:`PatchClass`: replaces (or adds) a scalar class label per patch.
 
     Args:
@@ -99,18 +98,8 @@ class PatchClassd(MapTransform):
         ignore_index: int = -100,
         allow_missing_keys: bool = False,
     ) -> None:
-        super().__init__(keys, allow_missing_keys)
-        self.class_key = class_key
-        self.output_key = output_key
         self.patch_class = PatchClass(lesion_classes, centre_fraction, ignore_index)
-
-    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
-        d = dict(data)
-        image_class = image_class_of(d, self.class_key, type(self).__name__)
-        for key in self.key_iterator(d):
-            label = self.patch_class(d[key], image_class)
-            d[self.output_key or key] = torch.tensor(label, dtype=torch.long)
-        return d
+        super().__init__(keys, self.patch_class, class_key, output_key, allow_missing_keys)
 
 
 PatchClassD = PatchClassDict = PatchClassd

@@ -16,17 +16,17 @@ lesion mask and the image's class into those labels:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from monai.config import KeysCollection
-from monai.transforms import MapTransform, Transform
+from monai.transforms import Transform
 from monai.utils import convert_to_numpy
 from scipy import ndimage
 
-from monai_mammo.transforms.checks import image_class_of
+from monai_mammo.transforms.mask_class_label import MaskClassLabeld
 
 __all__ = ["LesionPlaceLabels", "LesionPlaceLabelsD", "LesionPlaceLabelsDict", "LesionPlaceLabelsd"]
 
@@ -106,7 +106,7 @@ class LesionPlaceLabels(Transform):
         return torch.from_numpy(labels)
 
 
-class LesionPlaceLabelsd(MapTransform):
+class LesionPlaceLabelsd(MaskClassLabeld):
     """Dictionary version of :class:`LesionPlaceLabels`: replaces (or adds) the place labels of a whole image.
 
     Args:
@@ -132,17 +132,8 @@ class LesionPlaceLabelsd(MapTransform):
         ignore_index: int = -100,
         allow_missing_keys: bool = False,
     ) -> None:
-        super().__init__(keys, allow_missing_keys)
-        self.class_key = class_key
-        self.output_key = output_key
         self.place_labels = LesionPlaceLabels(cell_size, lesion_classes, min_fraction, ignore_index)
-
-    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
-        d = dict(data)
-        image_class = image_class_of(d, self.class_key, type(self).__name__)
-        for key in self.key_iterator(d):
-            d[self.output_key or key] = self.place_labels(d[key], image_class)
-        return d
+        super().__init__(keys, self.place_labels, class_key, output_key, allow_missing_keys)
 
 
 LesionPlaceLabelsD = LesionPlaceLabelsDict = LesionPlaceLabelsd
