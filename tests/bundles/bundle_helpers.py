@@ -145,6 +145,23 @@ def check_resume_after_the_last_completed_epoch(
     return second
 
 
+def check_first_step_sees(workflow: ConfigWorkflow, weights_file: Path) -> None:
+    """Run and finalize ``workflow``: its first training step sees exactly the weights in ``weights_file``
+    (``--pretrained``), not a fresh network."""
+    weights = torch.load(weights_file, weights_only=True)
+    trainer = workflow.parser.get_parsed_content("train#trainer")
+    network = workflow.parser.get_parsed_content("network")
+    seen: dict[str, torch.Tensor] = {}
+    trainer.add_event_handler(
+        Events.ITERATION_STARTED(once=1),
+        lambda e: seen.update({k: v.clone() for k, v in network.state_dict().items()}),
+    )
+    workflow.run()
+    workflow.finalize()
+    assert set(seen) == set(weights)
+    assert all(torch.equal(seen[k].cpu(), weights[k]) for k in weights)
+
+
 def train_once(bundle: Path, datalist: Path, output_dir: Path) -> Path:
     """Run and finalize one tiny training of ``bundle``; returns its output folder."""
     workflow = tiny_train_workflow(bundle, datalist, output_dir)

@@ -16,10 +16,10 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-import torch
 from bundle_helpers import (
     TINY_RUNS,
     bundle_workflow,
+    check_first_step_sees,
     check_multi_process_training_on_gloo,
     check_resume_after_the_last_completed_epoch,
     check_torchscript_export,
@@ -30,7 +30,6 @@ from bundle_helpers import (
     tiny_train_workflow,
     train_once,
 )
-from ignite.engine import Events
 from monai.bundle import ConfigWorkflow, verify_metadata, verify_net_in_out
 from monai.utils import optional_import
 from PIL import Image
@@ -96,19 +95,8 @@ def test_one_epoch_of_training_saves_the_best_model_and_the_training_state(train
 
 def test_training_starts_from_pretrained_weights(trained: Path, tiny_data: Path, tmp_path: Path) -> None:
     """``--pretrained model.pt`` fine-tunes: the first step sees the given weights, not a fresh network."""
-    weights = torch.load(trained / "model.pt", weights_only=True)
     workflow = train_workflow(tiny_data, tmp_path / "tuned", pretrained=str(trained / "model.pt"))
-    trainer = workflow.parser.get_parsed_content("train#trainer")
-    network = workflow.parser.get_parsed_content("network")
-    seen: dict[str, torch.Tensor] = {}
-    trainer.add_event_handler(
-        Events.ITERATION_STARTED(once=1),
-        lambda e: seen.update({k: v.clone() for k, v in network.state_dict().items()}),
-    )
-    workflow.run()
-    workflow.finalize()
-    assert set(seen) == set(weights)
-    assert all(torch.equal(seen[k].cpu(), weights[k]) for k in weights)
+    check_first_step_sees(workflow, trained / "model.pt")
 
 
 def test_interrupted_training_resumes_after_the_last_completed_epoch(tiny_data: Path, tmp_path: Path) -> None:
