@@ -71,6 +71,18 @@ def test_unsharp_masking():
     np.testing.assert_allclose(out, image + amount * (image - blurred), atol=1e-5)
 
 
+def test_every_step_keeps_the_metadata():
+    # unsharp masking once returned GaussianSmooth's fresh MetaTensor: a 2D image's (3, 3) affine became the
+    # default (4, 4) one and its file name was lost, so a batch of images augmented or not could not collate
+    image, _ = unit_image()
+    img = MetaTensor(torch.from_numpy(image), affine=torch.eye(3), meta={"filename_or_obj": "a.png"})
+    kwargs = {"prob": 1.0, "gamma_prob": 1.0, "sigmoid_prob": 1.0, "contrast_prob": 1.0, "unsharp_prob": 1.0}
+    out = RandVendorLook(**kwargs).set_random_state(5)(img)
+    assert isinstance(out, MetaTensor)
+    assert out.affine.shape == (3, 3)
+    assert out.meta["filename_or_obj"] == "a.png"
+
+
 def test_seeded_replay_and_prob():
     image, _ = unit_image()
     kwargs = {"prob": 1.0, "gamma_prob": 1.0, "sigmoid_prob": 1.0, "contrast_prob": 1.0, "unsharp_prob": 1.0}

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 from monai.config import DtypeLike, NdarrayOrTensor
+from monai.data import MetaTensor
 from monai.transforms import GaussianSmooth, RandomizableTransform
 from monai.utils import TransformBackends
 
@@ -147,8 +148,11 @@ class RandVendorLook(RandomizableTransform):
             out = (out - mean) * p["contrast"] + mean
         if p.get("unsharp") is not None:
             sigma, amount = p["unsharp"]
+            # GaussianSmooth returns a MetaTensor with fresh metadata: keep the plain tensor, so that the
+            # result takes ``img``'s metadata (affine, file name) in ``to_output``
             blurred = GaussianSmooth(sigma=sigma)(out)
-            out = out + amount * (out - torch.as_tensor(blurred))
+            blurred = blurred.as_tensor() if isinstance(blurred, MetaTensor) else torch.as_tensor(blurred)
+            out = out + amount * (out - blurred)
         if self.clip:
             out = out.clamp_(0.0, 1.0)
         if m is not None:
