@@ -28,7 +28,12 @@ SECTIONS: list[tuple[str, list[str] | str]] = [
     ("Phantom", "monai_mammo/data/phantom"),
     (
         "Data sets, datalists and exams",
-        ["monai_mammo.data.datalist", "monai_mammo/data/datasets", "monai_mammo.data.exam_grouping"],
+        [
+            "monai_mammo.data.datalist",
+            "monai_mammo/data/datasets",
+            "monai_mammo.data.exam_grouping",
+            "monai_mammo.data.export_variants",
+        ],
     ),
     (
         "Training input",

@@ -6,6 +6,8 @@ Sub-commands:
 - ``prepare``: turn a public data set (CBIS-DDSM, VinDr-Mammo, INbreast, mini-MIAS, RSNA, CMMD, DDSM
   boxes) or a box-annotated dump (a YOLO folder, a CSV of boxes) into a MONAI datalist with patient-level
   splits.
+- ``export-variants``: write one fold of a datalist as other exports would give it (8-bit, inverted grey,
+  stretched, processed look), each with its own datalist, to measure a model on them.
 - ``label-app``: write a MONAI Label app folder that serves and trains the bundles.
 - ``cache``: ``cache build --config_file CONFIG --cache_dir DIR`` fills a bundle's preprocessed cache
   (the deterministic steps of its training chain, once per data set and setting) ahead of a training run
@@ -69,6 +71,26 @@ def _prepare(args: argparse.Namespace) -> int:
         print(f"monai-mammo prepare: error: {err}", file=sys.stderr)
         return 2
     print(f"wrote datalist {out}")
+    return 0
+
+
+def _export_variants(args: argparse.Namespace) -> int:
+    from monai_mammo.data.export_variants import write_export_variants
+
+    try:
+        written = write_export_variants(
+            args.datalist,
+            args.out,
+            fold=args.fold,
+            variants=args.variant or None,
+            base_dir=args.base_dir,
+            stretch=args.stretch,
+        )
+    except (OSError, ValueError) as err:
+        print(f"monai-mammo export-variants: error: {err}", file=sys.stderr)
+        return 2
+    for variant, path in written.items():
+        print(f"{variant}: {path}")
     return 0
 
 
@@ -280,6 +302,22 @@ def build_parser() -> argparse.ArgumentParser:
         "image_column=, box_columns=, box_format=xyxy|xywh, label_column=, patient_column= (box_csv)",
     )
     prepare.set_defaults(func=_prepare)
+
+    variants = sub.add_parser(
+        "export-variants", help="write a datalist fold as other exports give it (inverted, stretched, ...)"
+    )
+    variants.add_argument("--datalist", type=Path, required=True, help="the datalist JSON")
+    variants.add_argument("--out", type=Path, required=True, help="folder for one sub-folder per variant")
+    variants.add_argument("--fold", default="test", help="the datalist key to copy (default test)")
+    variants.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="plain | inverted | stretched | processed, repeatable (default: all)",
+    )
+    variants.add_argument("--base-dir", type=Path, default=None, help="where the datalist's paths start")
+    variants.add_argument("--stretch", type=float, default=1.3, help="column factor of 'stretched' (1.3)")
+    variants.set_defaults(func=_export_variants)
 
     label = sub.add_parser("label-app", help="write a MONAI Label app folder serving the bundles")
     label.add_argument("out", type=Path, help="the app folder to write")

@@ -17,6 +17,7 @@ from monai_mammo.data.errors import (
     UnsupportedImageError,
 )
 from monai_mammo.data.exam_grouping import ExamAssignment, ExamEvidence, group_exams
+from monai_mammo.data.export_variants import EXPORT_VARIANTS, export_variant, write_export_variants
 from monai_mammo.data.failures import (
     FailureSkippingCacheDataset,
     FailureSkippingDataLoader,
@@ -35,6 +36,7 @@ from monai_mammo.data.readers.dicom import MammoDicomReader
 from monai_mammo.data.training_items import class_source_weights, patch_training_items
 
 __all__ = [
+    "EXPORT_VARIANTS",
     "BlankImageError",
     "ConflictingTagsError",
     "ExamAssignment",
@@ -59,6 +61,7 @@ __all__ = [
     "UnsupportedImageError",
     "available_cores",
     "class_source_weights",
+    "export_variant",
     "group_exams",
     "item_key",
     "laterality_from_image",
@@ -68,4 +71,5 @@ __all__ = [
     "root_cause",
     "silence_unused_reader_notices",
     "view_from_text",
+    "write_export_variants",
 ]
