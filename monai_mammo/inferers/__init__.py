@@ -9,6 +9,7 @@ from monai_mammo.inferers.evidence_map import EvidenceMapInferer, PlaceLogitsInf
 from monai_mammo.inferers.flip_averaging import FlipAveraging
 from monai_mammo.inferers.gradcam import GradCAMInferer, normalize_heatmap
 from monai_mammo.inferers.inferer import BreastSlidingWindowInferer
+from monai_mammo.inferers.scale_averaging import ScaleAveraging
 from monai_mammo.inferers.sliding_window import breast_sliding_window_inference
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "FlipAveraging",
     "GradCAMInferer",
     "PlaceLogitsInferer",
+    "ScaleAveraging",
     "breast_sliding_window_inference",
     "normalize_heatmap",
     "select_breast_windows",

@@ -12,6 +12,7 @@ from monai.utils import BlendMode, PytorchPadMode
 
 from monai_mammo.inferers.breast_mask import BatchBreastMask
 from monai_mammo.inferers.flip_averaging import FlipAveraging
+from monai_mammo.inferers.scale_averaging import ScaleAveraging
 from monai_mammo.inferers.sliding_window import breast_sliding_window_inference
 
 __all__ = ["BreastSlidingWindowInferer"]
@@ -58,6 +59,10 @@ class BreastSlidingWindowInferer(SlidingWindowInferer):
         flip_axes: test-time augmentation: spatial axes along which every window is also run mirrored, the
             outputs averaged (:class:`monai_mammo.inferers.FlipAveraging`); ``None`` or empty runs each window
             once. ``[0]`` (vertical) suits images in canonical laterality.
+        scales: test-time augmentation: factors every window is also run resized by, the outputs resized
+            back and averaged (:class:`monai_mammo.inferers.ScaleAveraging`, sizes rounded to multiples of
+            16); ``None`` or empty runs each window at its own size. With ``flip_axes`` too, every flip runs
+            at every scale.
 
     Example:
         .. code-block:: python
@@ -87,6 +92,7 @@ class BreastSlidingWindowInferer(SlidingWindowInferer):
         restrict_to_mask: bool = True,
         mask_fn: MaskFn | None = None,
         flip_axes: Sequence[int] | None = None,
+        scales: Sequence[float] | None = None,
     ) -> None:
         super().__init__(
             roi_size=roi_size,
@@ -112,6 +118,7 @@ class BreastSlidingWindowInferer(SlidingWindowInferer):
         self.restrict_to_mask = restrict_to_mask
         self.mask_fn: MaskFn = mask_fn if mask_fn is not None else default_mask_fn()
         self.flip_axes = FlipAveraging.validated_axes(flip_axes)
+        self.scales = ScaleAveraging.validated_scales(scales)
 
     def __call__(
         self,
@@ -144,6 +151,8 @@ class BreastSlidingWindowInferer(SlidingWindowInferer):
             device = "cpu"  # stitch in cpu memory if image is too large
         if breast_mask is None:
             breast_mask = self.mask_fn(inputs)
+        if self.scales:
+            network = ScaleAveraging(network, self.scales)
         if self.flip_axes:
             network = FlipAveraging(network, self.flip_axes)
         return breast_sliding_window_inference(
