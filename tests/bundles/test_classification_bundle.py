@@ -308,7 +308,8 @@ def test_exam_report_of_a_film_without_pixel_spacing_is_strict_json(
     ``null``, never the ``NaN`` that JSON does not have."""
     inputs = tmp_path / "inputs"
     inputs.mkdir()
-    shutil.copy(shared_data / "mini_mias" / "images" / "mdb001.png", inputs)
+    # a film on which the segmentation finds a lesion (a large, bright circumscribed mass)
+    shutil.copy(shared_data / "mini_mias" / "images" / "mdb028.png", inputs)
     workflow = bundle_workflow(
         BUNDLE,
         str(CONFIGS / "exam_report.json"),
