@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from monai_mammo.inferers.wrapped_output import same_size_output
+
 __all__ = ["FlipAveraging"]
 
 
@@ -71,22 +73,11 @@ class FlipAveraging:
                 f"spatial_axes {self.spatial_axes} out of range for an input with {n_spatial} spatial "
                 "dimensions."
             )
-        total = self._checked(self.network(inputs, *args, **kwargs), inputs)
+        total = same_size_output(self.network(inputs, *args, **kwargs), inputs, "FlipAveraging")
         for axis in self.spatial_axes:
             dims = [axis + 2]
-            flipped = self._checked(self.network(torch.flip(inputs, dims), *args, **kwargs), inputs)
+            flipped = same_size_output(
+                self.network(torch.flip(inputs, dims), *args, **kwargs), inputs, "FlipAveraging"
+            )
             total = total + torch.flip(flipped, dims)
         return total / (1 + len(self.spatial_axes))
-
-    @staticmethod
-    def _checked(output: Any, inputs: torch.Tensor) -> torch.Tensor:
-        if not isinstance(output, torch.Tensor):
-            raise TypeError(
-                f"FlipAveraging needs a network that returns a tensor, got {type(output).__name__}."
-            )
-        if output.shape[2:] != inputs.shape[2:]:
-            raise ValueError(
-                f"FlipAveraging needs an output of the input's spatial size {tuple(inputs.shape[2:])}, "
-                f"got {tuple(output.shape[2:])}."
-            )
-        return output

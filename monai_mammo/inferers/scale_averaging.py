@@ -18,6 +18,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from monai_mammo.inferers.wrapped_output import same_size_output
+
 __all__ = ["ScaleAveraging"]
 
 
@@ -87,7 +89,7 @@ class ScaleAveraging:
         for scale in self.scales:
             new = self.scaled_size(size, scale)
             x = inputs if new == size else self._resize(inputs, new, mode, antialias=scale < 1)
-            y = self._checked(self.network(x, *args, **kwargs), x)
+            y = same_size_output(self.network(x, *args, **kwargs), x, "ScaleAveraging")
             y = y if new == size else self._resize(y, size, mode, antialias=False)
             total = y if total is None else total + y
         assert total is not None
@@ -99,16 +101,3 @@ class ScaleAveraging:
         smooth = antialias and mode == "bilinear"  # torch anti-aliases bilinear and bicubic only
         out = F.interpolate(plain.float(), size=list(size), mode=mode, align_corners=False, antialias=smooth)
         return out.to(plain.dtype)
-
-    @staticmethod
-    def _checked(output: Any, inputs: torch.Tensor) -> torch.Tensor:
-        if not isinstance(output, torch.Tensor):
-            raise TypeError(
-                f"ScaleAveraging needs a network that returns a tensor, got {type(output).__name__}."
-            )
-        if output.shape[2:] != inputs.shape[2:]:
-            raise ValueError(
-                f"ScaleAveraging needs an output of the input's spatial size {tuple(inputs.shape[2:])}, "
-                f"got {tuple(output.shape[2:])}."
-            )
-        return output
