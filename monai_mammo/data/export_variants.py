@@ -157,17 +157,22 @@ def write_export_variants(
     base = Path(base_dir) if base_dir is not None else Path(datalist).parent
     decode = decode or decode_image
     out = Path(out_dir)
-    written: dict[str, Path] = {}
-    for variant in variants:
-        folder = out / variant
-        kept: list[dict[str, Any]] = []
-        failures: list[dict[str, str]] = []
-        for index, item in enumerate(items):
-            source = str(base / item["image"])  # an absolute path stays as it is
-            name = f"{index:05d}_{Path(source).name.split('.')[0]}.png"
+    kept: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+    failures: dict[str, list[dict[str, str]]] = {v: [] for v in variants}
+    for index, item in enumerate(items):
+        source = str(base / item["image"])  # an absolute path stays as it is
+        name = f"{index:05d}_{Path(source).name.split('.')[0]}.png"
+        try:  # read once for every variant
+            image = decode(source)
+            given_mask = _read_mask(str(base / item["label"])) if item.get("label") else None
+        except Exception as err:  # one broken file never takes the others down
+            for variant in variants:
+                failures[variant].append({"image": source, "error": f"{type(err).__name__}: {err}"})
+            continue
+        for variant in variants:
+            folder = out / variant
             try:
-                mask = _read_mask(str(base / item["label"])) if item.get("label") else None
-                pixels, mask = export_variant(decode(source), variant, mask, stretch)
+                pixels, mask = export_variant(image, variant, given_mask, stretch)
                 copy = {**item, "image": f"images/{name}"}
                 if mask is not None:
                     atomic_write_bytes(folder / "labels" / name, encode_png(_mask_bytes(mask)))
@@ -177,12 +182,15 @@ def write_export_variants(
                 if "size" in item:
                     copy["size"] = list(pixels.shape)
                 atomic_write_bytes(folder / "images" / name, encode_png(pixels))
-            except Exception as err:  # one broken file never takes the others down
-                failures.append({"image": source, "error": f"{type(err).__name__}: {err}"})
+            except Exception as err:
+                failures[variant].append({"image": source, "error": f"{type(err).__name__}: {err}"})
                 continue
-            kept.append(copy)
-        document = {"description": f"{fold} fold of {datalist} as a {variant!r} export", fold: kept}
-        atomic_write_bytes(folder / "failures.json", json.dumps(failures, indent=1).encode())
+            kept[variant].append(copy)
+    written: dict[str, Path] = {}
+    for variant in variants:
+        folder = out / variant
+        document = {"description": f"{fold} fold of {datalist} as a {variant!r} export", fold: kept[variant]}
+        atomic_write_bytes(folder / "failures.json", json.dumps(failures[variant], indent=1).encode())
         text = json.dumps(document, indent=1).encode()
         written[variant] = atomic_write_bytes(folder / "datalist.json", text)
     return written
