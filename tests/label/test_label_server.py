@@ -37,7 +37,7 @@ from label_server import (  # noqa: E402
 from monai_mammo.io import encode_png  # noqa: E402
 from monai_mammo.label import write_label_app  # noqa: E402
 
-MIAS = "mdb001"  # a real mini-MIAS mammogram with a circumscribed benign mass
+MIAS = "mdb028"  # a real mini-MIAS mammogram with a circumscribed malignant mass
 CBIS = "1-130"  # a real CBIS-DDSM DICOM (RLE, about 4500 x 2800)
 LABEL_PYTHON = require_label_python()  # the server's and the compared bundle run's interpreter
 
@@ -100,10 +100,10 @@ def test_segmentation_of_a_real_mammogram_is_the_bundles_own_in_the_original_geo
     assert set(np.unique(mask)) <= {0, 1}
     expected = bundle_mask(studies / f"{MIAS}.png", tmp_path)
     assert np.mean(mask == expected) > 0.9999, "the server's mask differs from the bundle's"
-    # mdb001: a 197-pixel-radius mass at x=535, y=425 from the bottom (row 599): the mask finds it
+    # mdb028: a 56-pixel-radius mass at x=338, y=314 from the bottom (row 710): the mask finds it
     rows, cols = np.nonzero(mask)
     assert mask.sum() > 1000
-    assert np.any((rows - 599) ** 2 + (cols - 535) ** 2 < 197**2)
+    assert np.any((rows - 710) ** 2 + (cols - 338) ** 2 < 56**2)
 
     status, result = server.json("POST", f"/infer/{SEGMENTATION}?image={MIAS}&output=json")
     assert status == 200
