@@ -7,7 +7,6 @@ from typing import Any
 
 import torch
 from monai.config import DtypeLike, NdarrayOrTensor
-from monai.data import MetaTensor
 from monai.transforms import GaussianSmooth, RandomizableTransform
 from monai.utils import TransformBackends
 
@@ -150,9 +149,7 @@ class RandVendorLook(RandomizableTransform):
             sigma, amount = p["unsharp"]
             # GaussianSmooth returns a MetaTensor with fresh metadata: keep the plain tensor, so that the
             # result takes ``img``'s metadata (affine, file name) in ``to_output``
-            blurred = GaussianSmooth(sigma=sigma)(out)
-            blurred = blurred.as_tensor() if isinstance(blurred, MetaTensor) else torch.as_tensor(blurred)
-            out = out + amount * (out - blurred)
+            out = out + amount * (out - float_tensor(GaussianSmooth(sigma=sigma)(out)))
         if self.clip:
             out = out.clamp_(0.0, 1.0)
         if m is not None:
