@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ import torch
 from monai.transforms import Resize
 from PIL import Image
 
-from monai_mammo.data.datasets.cache import decode_image
+from monai_mammo.data.datasets.cache import decode_image, resize_image
 from monai_mammo.io.atomic import atomic_write_bytes
 from monai_mammo.io.png import encode_png
 from monai_mammo.transforms.intensity.augment import RandVendorLook
@@ -43,10 +43,14 @@ EXPORT_VARIANTS = ("plain", "inverted", "stretched", "processed")
 """The variants :func:`write_export_variants` writes, in this order."""
 
 
-def _stretched(array: np.ndarray, factor: float, mode: str) -> np.ndarray:
-    rows, cols = array.shape
-    resize = Resize(spatial_size=(rows, max(1, round(cols * factor))), mode=mode)
-    return np.asarray(resize(torch.from_numpy(array[None].astype(np.float32))))[0]
+def _stretched_size(shape: Sequence[int], factor: float) -> tuple[int, int]:
+    return int(shape[0]), max(1, round(int(shape[1]) * factor))
+
+
+def _stretched_mask(mask: np.ndarray, factor: float) -> np.ndarray:
+    resize = Resize(spatial_size=_stretched_size(mask.shape, factor), mode="nearest")
+    out = np.asarray(resize(torch.from_numpy(mask[None].astype(np.float32))))[0]
+    return out.round().astype(mask.dtype)
 
 
 def _processed(image: np.ndarray) -> np.ndarray:
@@ -96,9 +100,9 @@ def export_variant(
     if variant == "inverted":
         out = 1.0 - out
     elif variant == "stretched":
-        out = _stretched(out, stretch, "bilinear")
+        out = resize_image(out, _stretched_size(out.shape, stretch))
         if mask is not None:
-            mask = _stretched(np.asarray(mask), stretch, "nearest").round().astype(np.asarray(mask).dtype)
+            mask = _stretched_mask(np.asarray(mask), stretch)
     elif variant == "processed":
         out = _processed(out)
     return np.round(np.clip(out, 0.0, 1.0) * 255).astype(np.uint8), mask
@@ -123,7 +127,6 @@ def write_export_variants(
     variants: Sequence[str] | None = None,
     base_dir: str | os.PathLike[str] | None = None,
     stretch: float = 1.3,
-    decode: Callable[[str], np.ndarray] | None = None,
 ) -> dict[str, Path]:
     """Write ``fold`` of ``datalist`` once per export variant (see the module's docstring).
 
@@ -136,8 +139,6 @@ def write_export_variants(
         variants: some of :data:`EXPORT_VARIANTS` (``None``: all).
         base_dir: the folder relative paths in the datalist start from (default: the datalist's folder).
         stretch: the column factor of ``stretched``.
-        decode: ``path -> (H, W)`` intensities in ``[0, 1]`` (default
-            :func:`~monai_mammo.data.datasets.decode_image`).
 
     Returns:
         variant -> the path of its datalist.
@@ -155,7 +156,6 @@ def write_export_variants(
     if not isinstance(items, list):
         raise ValueError(f"{datalist} has no {fold!r} fold.")
     base = Path(base_dir) if base_dir is not None else Path(datalist).parent
-    decode = decode or decode_image
     out = Path(out_dir)
     kept: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
     failures: dict[str, list[dict[str, str]]] = {v: [] for v in variants}
@@ -163,7 +163,7 @@ def write_export_variants(
         source = str(base / item["image"])  # an absolute path stays as it is
         name = f"{index:05d}_{Path(source).name.split('.')[0]}.png"
         try:  # read once for every variant
-            image = decode(source)
+            image = decode_image(source)
             given_mask = _read_mask(str(base / item["label"])) if item.get("label") else None
         except Exception as err:  # one broken file never takes the others down
             for variant in variants:
