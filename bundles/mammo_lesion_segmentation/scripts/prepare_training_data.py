@@ -4,9 +4,9 @@ The sources, masks and patient-level splits are those of
 :func:`monai_mammo.data.datasets.training_sources.build_training_folds` (DDSM lesion boxes, mini-MIAS,
 CDD-CESM, optional phantoms; the classification bundle's script makes the same folds). ``--sources`` picks the
 real sources (default: all three), ``--phantoms N`` adds phantoms (default 0). The shipped weights were
-trained on ``--sources mini_mias cdd_cesm --phantoms 48``; the DDSM-boxes experiments of the model card on the
-default. Writes ``<out>/datalist.json`` (training/validation/test of all sources),
-``<out>/test_<source>.json`` and ``<out>/test_all.json`` (test folds, for ``evaluate.json``)::
+trained on the default (see the model card's "Reproduce"). Writes ``<out>/datalist.json``
+(training/validation/test of all sources), ``<out>/test_<source>.json`` and ``<out>/test_all.json`` (test
+folds, for ``evaluate.json``)::
 
     python bundles/mammo_lesion_segmentation/scripts/prepare_training_data.py --out runs/train_data
 """
