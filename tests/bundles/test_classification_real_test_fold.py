@@ -3,7 +3,8 @@ exactly as the model card's data step splits them): the malignant score spreads 
 prior) and does not tell the two archives apart within a class better than it tells malignant films from
 the rest (``source_shortcut`` of ``evaluate.json``).
 
-Slow (about 80 s on 2 cores): imports both data sets (about 1,100 films) and evaluates the 175 test films;
+Slow (about 80 s on 2 cores): imports both data sets (about 1,100 films; the `real_test_folds` fixture, once
+for every test that uses it) and evaluates the 175 test films;
 run with ``pytest -m slow``.
 """
 
@@ -17,24 +18,21 @@ import numpy as np
 import pytest
 from bundle_helpers import bundle_workflow
 
-from monai_mammo.data.datasets.training_sources import build_training_folds, write_training_datalists
-
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "mammo_classification"
 CONFIGS = BUNDLE / "configs"
 
 
 @pytest.fixture(scope="module")
-def test_fold_metrics(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[dict]]:
-    data = tmp_path_factory.mktemp("folds")
-    folds = build_training_folds(shared_data, data, sources=("ddsm_boxes", "mini_mias"))
-    write_training_datalists(folds, data, BUNDLE.name)
+def test_fold_metrics(
+    real_test_folds: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict, list[dict]]:
     out = tmp_path_factory.mktemp("eval")
     workflow = bundle_workflow(
         BUNDLE,
         [str(CONFIGS / "train.json"), str(CONFIGS / "evaluate.json")],
         "eval",
-        datalist=str(data / "datalist.json"),
-        dataset_dir=str(data),
+        datalist=str(real_test_folds / "datalist.json"),
+        dataset_dir=str(real_test_folds),
         eval_fold="test",
         output_dir=str(out),
         n_boot=100,

@@ -4,7 +4,8 @@ candidates above 0.1): the lesions found at one false positive per image stay ne
 (DDSM 113 of 168, mini-MIAS 10 of 18 with version 0.4.0), so that new weights or a changed pipeline that
 lose lesions fail here before a card is written.
 
-Slow (about 3 minutes on 2 cores): imports both data sets (about 1,100 films) and evaluates the 212 test
+Slow (about 3 minutes on 2 cores): imports both data sets (about 1,100 films; the `real_test_folds` fixture,
+once for every test that uses it) and evaluates the 212 test
 films; run with ``pytest -m slow``.
 """
 
@@ -16,17 +17,13 @@ from pathlib import Path
 import pytest
 from bundle_helpers import bundle_workflow
 
-from monai_mammo.data.datasets.training_sources import build_training_folds, write_training_datalists
-
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "mammo_lesion_segmentation"
 CONFIGS = BUNDLE / "configs"
 SOURCES = ("ddsm_boxes", "mini_mias")
 
 
 @pytest.fixture(scope="module")
-def test_fold_metrics(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    data = tmp_path_factory.mktemp("folds")
-    write_training_datalists(build_training_folds(shared_data, data, sources=SOURCES), data, BUNDLE.name)
+def test_fold_metrics(real_test_folds: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     metrics = {}
     for source in SOURCES:
         out = tmp_path_factory.mktemp(f"eval_{source}")
@@ -34,8 +31,8 @@ def test_fold_metrics(shared_data: Path, tmp_path_factory: pytest.TempPathFactor
             BUNDLE,
             [str(CONFIGS / "train.json"), str(CONFIGS / "evaluate.json")],
             "eval",
-            datalist=str(data / f"test_{source}.json"),
-            dataset_dir=str(data),
+            datalist=str(real_test_folds / f"test_{source}.json"),
+            dataset_dir=str(real_test_folds),
             output_dir=str(out),
             n_boot=20,
         )
