@@ -8,6 +8,7 @@ Sub-commands:
   splits.
 - ``export-variants``: write one fold of a datalist as other exports would give it (8-bit, inverted grey,
   stretched, processed look), each with its own datalist, to measure a model on them.
+- ``average-weights``: write the mean of fine-tuned copies of one network's weights (a model soup).
 - ``label-app``: write a MONAI Label app folder that serves and trains the bundles.
 - ``cache``: ``cache build --config_file CONFIG --cache_dir DIR`` fills a bundle's preprocessed cache
   (the deterministic steps of its training chain, once per data set and setting) ahead of a training run
@@ -91,6 +92,18 @@ def _export_variants(args: argparse.Namespace) -> int:
         return 2
     for variant, path in written.items():
         print(f"{variant}: {path}")
+    return 0
+
+
+def _average_weights(args: argparse.Namespace) -> int:
+    from monai_mammo.networks.weight_averaging import average_weight_files
+
+    try:
+        written = average_weight_files(args.inputs, args.out, key=args.key)
+    except (OSError, ValueError) as err:
+        print(f"monai-mammo average-weights: error: {err}", file=sys.stderr)
+        return 2
+    print(f"mean of {len(args.inputs)} weight files: {written}")
     return 0
 
 
@@ -318,6 +331,16 @@ def build_parser() -> argparse.ArgumentParser:
     variants.add_argument("--base-dir", type=Path, default=None, help="where the datalist's paths start")
     variants.add_argument("--stretch", type=float, default=1.3, help="column factor of 'stretched' (1.3)")
     variants.set_defaults(func=_export_variants)
+
+    average = sub.add_parser(
+        "average-weights", help="write the mean of fine-tuned copies of one network's weights (a model soup)"
+    )
+    average.add_argument("out", type=Path, help="the weights file to write (a bare state dict)")
+    average.add_argument("inputs", type=Path, nargs="+", help="two or more weight files of one architecture")
+    average.add_argument(
+        "--key", default=None, help="the entry holding the weights in each file ('network' for checkpoint.pt)"
+    )
+    average.set_defaults(func=_average_weights)
 
     label = sub.add_parser("label-app", help="write a MONAI Label app folder serving the bundles")
     label.add_argument("out", type=Path, help="the app folder to write")
