@@ -2,9 +2,9 @@
 
 Networks fine-tuned from the same weights stay close enough for their parameters to be averaged into one
 network (Wortsman et al., *Model soups*, ICML 2022): it costs one network at inference, unlike an ensemble.
-The segmentation bundle's shipped weights are such a mean (see its model card, "Reproduce")::
+The segmentation bundle's model card measures such a mean of three fine-tuning runs ("Version 0.4.0")::
 
-    monai-mammo average-weights models/model.pt run_a/checkpoint.pt run_b/checkpoint.pt --key network
+    monai-mammo average-weights runs/soup.pt runs/a/checkpoint.pt runs/b/checkpoint.pt --key network
 """
 
 from __future__ import annotations
