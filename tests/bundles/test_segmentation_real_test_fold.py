@@ -5,8 +5,7 @@ candidates above 0.1): the lesions found at one false positive per image stay ne
 lose lesions fail here before a card is written.
 
 Slow (about 3 minutes on 2 cores): imports both data sets (about 1,100 films; the `real_test_folds` fixture,
-once for every test that uses it) and evaluates the 212 test
-films; run with ``pytest -m slow``.
+once for every test that uses it) and evaluates the 212 test films; run with ``pytest -m slow``.
 """
 
 from __future__ import annotations
